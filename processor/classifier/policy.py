@@ -123,7 +123,7 @@ def policy_from_document(document: dict[str, Any], where: str) -> Policy:
     if profile not in PROFILES:
         raise PolicyError(f"{where}: profile = {profile!r}; expected one of {', '.join(PROFILES)}")
     site_rules = parse_text_rules(document.get("text_rules", []), where)
-    return Policy(where, profile, _verdicts(document.get("verdicts"), where), compile_text_rules(site_rules))
+    return Policy(where, profile, _verdicts(document.get("verdicts"), where), compile_text_rules(site_rules, where))
 
 
 def load_policy(path: str | Path | None) -> Policy:

@@ -62,12 +62,14 @@ class TextRuleSet:
 
     __slots__ = ("_pattern_rule", "_set", "rules")
 
-    def __init__(self, rules: list[TextRule]) -> None:
+    def __init__(self, rules: list[TextRule], where: str = "text rules") -> None:
         """Compile ``rules``.
 
+        :param where: the file the rules come from, for error messages.
         :raises PolicyError: a pattern is not valid RE2 syntax (the message names the rule).
         """
         options = re2.Options()
+        options.log_errors = False
         options.case_sensitive = False
         options.never_capture = True
         options.max_mem = _RE2_MAX_MEM
@@ -78,7 +80,9 @@ class TextRuleSet:
                 try:
                     compiled.Add(pattern)
                 except re2.error as error:
-                    raise PolicyError(f"text rule {rule.rule_id!r}: bad pattern {pattern!r}: {error}") from None
+                    raise PolicyError(
+                        f"{where}: text rule {rule.rule_id!r}: bad pattern {pattern!r}: {error}"
+                    ) from None
                 pattern_rule.append(index)
         if pattern_rule:
             compiled.Compile()
@@ -165,9 +169,9 @@ def builtin_text_rules() -> tuple[TextRule, ...]:
     return tuple(parse_text_rules(_read_toml("text_rules.toml").get("rule"), "text_rules.toml"))
 
 
-def compile_text_rules(site_rules: list[TextRule]) -> TextRuleSet:
+def compile_text_rules(site_rules: list[TextRule], where: str = "site policy") -> TextRuleSet:
     """Site rules first (they win), then the built-in rules."""
-    return TextRuleSet([*site_rules, *builtin_text_rules()])
+    return TextRuleSet([*site_rules, *builtin_text_rules()], where)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ def _status(document: dict[str, Any]) -> DeliveryStatus:
     if not isinstance(value, str):
         raise InvalidEventError(f"field 'status' must be a string, got {type(value).__name__}")
     status = STATUS_WORDS.get(value.lower())
-    if status is None:
+    if status is None or value not in (value.lower(), value.capitalize(), value.upper()):
         allowed = ", ".join(STATUS_WORDS)
         raise InvalidEventError(f"field 'status' is {value[:40]!r}; expected one of: {allowed}")
     return status

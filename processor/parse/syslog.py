@@ -160,11 +160,11 @@ def _host_program_message(
 
 
 def _rfc5424(line: str) -> SyslogLine | None:
-    """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`` (RFC 5424 §6)."""
-    parts = line.split(" ", 6)
-    if len(parts) < 7:
+    """``TIMESTAMP HOST APP PROCID MSGID SD MSG``, after ``<PRI>1 `` (RFC 5424 §6)."""
+    parts = line.split(" ", 5)
+    if len(parts) < 6:
         return None
-    _version, stamp, host, app, procid, _msgid, rest = parts
+    stamp, host, app, procid, _msgid, rest = parts
     if rest.startswith("-"):
         message = rest[2:]
     elif rest.startswith("["):
