@@ -134,7 +134,9 @@ def enrich_payload(
     :raises InvalidJSONError: the payload is one JSON document that does not parse.
     """
     if max_bytes is not None and len(raw) > max_bytes:
-        raise PayloadTooLargeError(f"payload of {len(raw)} bytes exceeds the limit of {max_bytes} bytes")
+        raise PayloadTooLargeError(
+            f"payload of {len(raw)} bytes exceeds the limit of {max_bytes} bytes"
+        )
     if policy is None:
         policy = default_policy()
     if reference_time is None:

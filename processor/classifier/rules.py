@@ -61,6 +61,8 @@ class TextRuleSet:
     """Ordered text rules compiled into one RE2 set; the first matching rule wins."""
 
     __slots__ = ("_pattern_rule", "_set", "rules")
+    rules: tuple[TextRule, ...]
+    _pattern_rule: tuple[int, ...]
 
     def __init__(self, rules: list[TextRule], where: str = "text rules") -> None:
         """Compile ``rules``.
@@ -104,7 +106,7 @@ class TextRuleSet:
             return None
         pattern_rule = self._pattern_rule
         for rule_index in sorted({pattern_rule[m] for m in matches}):
-            rule = self.rules[rule_index]
+            rule: TextRule = self.rules[rule_index]
             if failure_class in rule.classes:
                 return rule
         return None
@@ -128,8 +130,14 @@ def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
     if not isinstance(rule_id, str) or not rule_id:
         raise PolicyError(f"{where}: every text rule needs a string 'id'")
     patterns = entry.get("patterns")
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-        raise PolicyError(f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of strings")
+    if (
+        not isinstance(patterns, list)
+        or not patterns
+        or not all(isinstance(p, str) for p in patterns)
+    ):
+        raise PolicyError(
+            f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of strings"
+        )
     classes = entry.get("classes", [_TRANSIENT, _PERMANENT])
     if not isinstance(classes, list) or not set(classes) <= {_TRANSIENT, _PERMANENT} or not classes:
         raise PolicyError(f"{where}: rule {rule_id!r}: 'classes' must be a list of 4 and/or 5")
@@ -214,7 +222,9 @@ def code_tables() -> CodeTables:
 @cache
 def reason_descriptions() -> dict[Reason, str]:
     """Reason -> one-sentence description (``data/reasons.toml``)."""
-    return {_reason(k, "reasons.toml"): v["description"] for k, v in _read_toml("reasons.toml").items()}
+    return {
+        _reason(k, "reasons.toml"): v["description"] for k, v in _read_toml("reasons.toml").items()
+    }
 
 
 @cache
@@ -222,5 +232,7 @@ def hard_reasons() -> frozenset[Reason]:
     """Reasons whose permanent failures are hard bounces by default (``data/reasons.toml``)."""
     data = _read_toml("reasons.toml")
     return frozenset(
-        _reason(name, "reasons.toml") for name, entry in data.items() if entry["hard_when_permanent"]
+        _reason(name, "reasons.toml")
+        for name, entry in data.items()
+        if entry["hard_when_permanent"]
     )

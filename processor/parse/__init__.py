@@ -73,7 +73,9 @@ def _shipper_identity(split: SyslogLine) -> bytes:
     )
 
 
-def _json_document(result: ParsedPayload, document: Any, line_number: int, reference_day: int) -> None:
+def _json_document(
+    result: ParsedPayload, document: Any, line_number: int, reference_day: int
+) -> None:
     items = document if isinstance(document, list) else [document]
     for item in items:
         if not isinstance(item, dict):
@@ -107,7 +109,9 @@ def _json_document(result: ParsedPayload, document: Any, line_number: int, refer
             )
 
 
-def _text_line(result: ParsedPayload, raw_line: bytes, line_number: int, reference_day: int) -> None:
+def _text_line(
+    result: ParsedPayload, raw_line: bytes, line_number: int, reference_day: int
+) -> None:
     first = raw_line[:1]
     if first in (b"{", b"["):
         try:
@@ -166,8 +170,7 @@ def parse_payload(raw: bytes, reference_day: int) -> ParsedPayload:
             raise InvalidJSONError(f"invalid JSON: {error}") from None
         _json_document(result, document, 1, reference_day)
         return result
-    for number, raw_line in enumerate(lines, 1):
-        raw_line = raw_line.rstrip(b"\r")
-        if raw_line.strip():
-            _text_line(result, raw_line, number, reference_day)
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            _text_line(result, line.rstrip(b"\r"), number, reference_day)
     return result

@@ -79,7 +79,9 @@ def _reply_code(document: dict[str, Any]) -> int | None:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 599:
         return value
-    raise InvalidEventError(f"field 'reply_code' must be a reply code 200-599, got {str(value)[:40]!r}")
+    raise InvalidEventError(
+        f"field 'reply_code' must be a reply code 200-599, got {str(value)[:40]!r}"
+    )
 
 
 def _enhanced(document: dict[str, Any]) -> str | None:

@@ -93,6 +93,8 @@ def unwrap_shipper_record(document: dict[str, Any], reference_day: int) -> list[
         if split.timestamp is None or split.host is None:
             if shipper_time is None:
                 shipper_time = _shipper_time(document)
-            split = split._replace(timestamp=split.timestamp or shipper_time, host=split.host or host)
+            split = split._replace(
+                timestamp=split.timestamp or shipper_time, host=split.host or host
+            )
         lines.append(split)
     return lines

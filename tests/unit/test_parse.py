@@ -30,26 +30,83 @@ BODY = (
 @pytest.mark.parametrize(
     ("line", "timestamp", "host", "program", "pid"),
     [
-        (f"Nov 29 10:00:01 mx1 postfix/smtp[1234]: {BODY}", "2026-11-29T10:00:01Z", "mx1", "postfix/smtp", "1234"),
-        (f"Nov  9 10:00:01 mx1 postfix/smtp[1234]: {BODY}", "2026-11-09T10:00:01Z", "mx1", "postfix/smtp", "1234"),
-        (f"<22>Nov 29 10:00:01 mx1 postfix/smtp[1]: {BODY}", "2026-11-29T10:00:01Z", "mx1", "postfix/smtp", "1"),
-        (f"Nov 29 2025 10:00:01 mx1 postfix/smtp[1]: {BODY}", "2025-11-29T10:00:01Z", "mx1", "postfix/smtp", "1"),
-        (f"2025 Nov 29 10:00:01 mx1 postfix/smtp[1]: {BODY}", "2025-11-29T10:00:01Z", "mx1", "postfix/smtp", "1"),
-        (f"2026-11-29T10:00:01.123456+01:00 mx1 postfix-out/smtp[7]: {BODY}",
-         "2026-11-29T09:00:01.123456Z", "mx1", "postfix-out/smtp", "7"),
-        (f"2026-11-29T10:00:01 mx1 postfix/submission/smtp[7]: {BODY}",
-         "2026-11-29T10:00:01Z", "mx1", "postfix/submission/smtp", "7"),
-        (f"<22>1 2026-11-29T10:00:01.5Z mx1.example.net postfix/smtp 1234 - - {BODY}",
-         "2026-11-29T10:00:01.500000Z", "mx1.example.net", "postfix/smtp", "1234"),
-        (f'<22>1 2026-11-29T10:00:01Z mx1 postfix/smtp 1234 ID47 [meta x="1 2"] {BODY}',
-         "2026-11-29T10:00:01Z", "mx1", "postfix/smtp", "1234"),
+        (
+            f"Nov 29 10:00:01 mx1 postfix/smtp[1234]: {BODY}",
+            "2026-11-29T10:00:01Z",
+            "mx1",
+            "postfix/smtp",
+            "1234",
+        ),
+        (
+            f"Nov  9 10:00:01 mx1 postfix/smtp[1234]: {BODY}",
+            "2026-11-09T10:00:01Z",
+            "mx1",
+            "postfix/smtp",
+            "1234",
+        ),
+        (
+            f"<22>Nov 29 10:00:01 mx1 postfix/smtp[1]: {BODY}",
+            "2026-11-29T10:00:01Z",
+            "mx1",
+            "postfix/smtp",
+            "1",
+        ),
+        (
+            f"Nov 29 2025 10:00:01 mx1 postfix/smtp[1]: {BODY}",
+            "2025-11-29T10:00:01Z",
+            "mx1",
+            "postfix/smtp",
+            "1",
+        ),
+        (
+            f"2025 Nov 29 10:00:01 mx1 postfix/smtp[1]: {BODY}",
+            "2025-11-29T10:00:01Z",
+            "mx1",
+            "postfix/smtp",
+            "1",
+        ),
+        (
+            f"2026-11-29T10:00:01.123456+01:00 mx1 postfix-out/smtp[7]: {BODY}",
+            "2026-11-29T09:00:01.123456Z",
+            "mx1",
+            "postfix-out/smtp",
+            "7",
+        ),
+        (
+            f"2026-11-29T10:00:01 mx1 postfix/submission/smtp[7]: {BODY}",
+            "2026-11-29T10:00:01Z",
+            "mx1",
+            "postfix/submission/smtp",
+            "7",
+        ),
+        (
+            f"<22>1 2026-11-29T10:00:01.5Z mx1.example.net postfix/smtp 1234 - - {BODY}",
+            "2026-11-29T10:00:01.500000Z",
+            "mx1.example.net",
+            "postfix/smtp",
+            "1234",
+        ),
+        (
+            f'<22>1 2026-11-29T10:00:01Z mx1 postfix/smtp 1234 ID47 [meta x="1 2"] {BODY}',
+            "2026-11-29T10:00:01Z",
+            "mx1",
+            "postfix/smtp",
+            "1234",
+        ),
         (f"postfix/smtp[1234]: {BODY}", None, None, "postfix/smtp", "1234"),
     ],
 )
-def test_syslog_prefixes(line: str, timestamp: str | None, host: str | None, program: str, pid: str) -> None:
+def test_syslog_prefixes(
+    line: str, timestamp: str | None, host: str | None, program: str, pid: str
+) -> None:
     split = split_syslog(line, DAY)
     assert split is not None
-    assert (split.timestamp, split.host, split.program, split.pid) == (timestamp, host, program, pid)
+    assert (split.timestamp, split.host, split.program, split.pid) == (
+        timestamp,
+        host,
+        program,
+        pid,
+    )
     assert split.message == BODY
 
 
@@ -64,7 +121,9 @@ def test_year_resolution_around_new_year() -> None:
     assert split is not None and split.timestamp == "2026-12-31T23:59:59Z"
 
 
-@pytest.mark.parametrize("line", ["Nov 29 25:00:01 mx1 postfix/smtp[1]: x", "Foo 29 10:00:01 mx1 x[1]: y", "garbage"])
+@pytest.mark.parametrize(
+    "line", ["Nov 29 25:00:01 mx1 postfix/smtp[1]: x", "Foo 29 10:00:01 mx1 x[1]: y", "garbage"]
+)
 def test_unrecognised_prefix(line: str) -> None:
     assert split_syslog(line, DAY) is None
 
@@ -87,7 +146,7 @@ DELIVERY_LINES = [
     "delays=9/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to "
     "mx.example.com[192.0.2.10]:25: Connection refused)",
     "Nov 29 10:00:08 mx1 postfix/local[9]: BF3C2A1B9D: to=<hank@mx1.example.com>, orig_to=<root>, relay=local, "
-    "delay=0.01, delays=0/0/0/0, dsn=5.1.1, status=bounced (unknown user: \"hank\")",
+    'delay=0.01, delays=0/0/0/0, dsn=5.1.1, status=bounced (unknown user: "hank")',
 ]
 
 
@@ -112,18 +171,26 @@ def test_delivery_fields() -> None:
     assert event.delays == "0.1/0/0.2/0.22"
     assert event.mta_dsn == "5.1.1"
     assert event.status is DeliveryStatus.BOUNCED
-    assert event.diagnostic is not None and event.diagnostic.endswith("(in reply to RCPT TO command)")
+    assert event.diagnostic is not None and event.diagnostic.endswith(
+        "(in reply to RCPT TO command)"
+    )
 
 
 def test_statuses_of_special_daemons() -> None:
     statuses = [parse_payload(line.encode(), DAY).events[0].status for line in DELIVERY_LINES[3:6]]
-    assert statuses == [DeliveryStatus.DISCARDED, DeliveryStatus.DELIVERABLE, DeliveryStatus.SOFTBOUNCE]
+    assert statuses == [
+        DeliveryStatus.DISCARDED,
+        DeliveryStatus.DELIVERABLE,
+        DeliveryStatus.SOFTBOUNCE,
+    ]
     assert parse_payload(DELIVERY_LINES[4].encode(), DAY).events[0].probe is True
 
 
 def test_address_with_comma_space_takes_general_path() -> None:
-    line = ('Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<"doe, john"@example.com>, '
-            "relay=none, delay=1, delays=0/0/1/0, dsn=5.1.1, status=bounced (unknown user)")
+    line = (
+        'Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<"doe, john"@example.com>, '
+        "relay=none, delay=1, delays=0/0/1/0, dsn=5.1.1, status=bounced (unknown user)"
+    )
     event = parse_payload(line.encode(), DAY).events[0]
     assert event.recipient == '"doe, john"@example.com'
     assert event.relay == "none"
@@ -140,9 +207,16 @@ def test_qmgr_expired_and_cleanup_discard() -> None:
     parsed = parse_payload(payload, DAY)
     assert parsed.skipped == 1 and not parsed.errors
     expired, discarded = parsed.events
-    assert (expired.status, expired.recipient, expired.sender) == (DeliveryStatus.EXPIRED, None, "news@example.org")
+    assert (expired.status, expired.recipient, expired.sender) == (
+        DeliveryStatus.EXPIRED,
+        None,
+        "news@example.org",
+    )
     assert (discarded.status, discarded.recipient, discarded.sender) == (
-        DeliveryStatus.DISCARDED, "b@example.com", "a@example.net")
+        DeliveryStatus.DISCARDED,
+        "b@example.com",
+        "a@example.net",
+    )
     assert discarded.diagnostic == "lottery spam"
 
 
@@ -166,7 +240,12 @@ def test_non_delivery_lines_are_skipped(line: bytes) -> None:
 
 
 def test_several_lines_in_one_payload() -> None:
-    payload = b"\n".join([DELIVERY_LINES[0].encode(), NOISE[0], DELIVERY_LINES[1].encode(), b"", NOISE[2]]) + b"\n"
+    payload = (
+        b"\n".join(
+            [DELIVERY_LINES[0].encode(), NOISE[0], DELIVERY_LINES[1].encode(), b"", NOISE[2]]
+        )
+        + b"\n"
+    )
     parsed = parse_payload(payload, DAY)
     assert [e.recipient for e in parsed.events] == ["alice@example.com", "bob@example.net"]
     assert parsed.skipped == 2
@@ -175,10 +254,19 @@ def test_several_lines_in_one_payload() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        {"message": DELIVERY_LINES[0], "@timestamp": "2026-11-29T10:00:09.000Z", "host": {"name": "mx1"}},
+        {
+            "message": DELIVERY_LINES[0],
+            "@timestamp": "2026-11-29T10:00:09.000Z",
+            "host": {"name": "mx1"},
+        },
         {"log": DELIVERY_LINES[0] + "\n", "stream": "stdout", "time": "2026-11-29T10:00:09Z"},
-        {"MESSAGE": BODY, "SYSLOG_IDENTIFIER": "postfix/smtp", "_PID": "1234", "_HOSTNAME": "mx1",
-         "__REALTIME_TIMESTAMP": "1795946401000000"},
+        {
+            "MESSAGE": BODY,
+            "SYSLOG_IDENTIFIER": "postfix/smtp",
+            "_PID": "1234",
+            "_HOSTNAME": "mx1",
+            "__REALTIME_TIMESTAMP": "1795946401000000",
+        },
     ],
 )
 def test_shipper_records(document: dict[str, object]) -> None:
@@ -192,23 +280,43 @@ def test_shipper_records(document: dict[str, object]) -> None:
 
 
 def test_journald_time_comes_from_the_record() -> None:
-    document = {"MESSAGE": BODY, "SYSLOG_IDENTIFIER": "postfix/smtp", "_PID": "1",
-                "__REALTIME_TIMESTAMP": "1795946401000000"}
+    document = {
+        "MESSAGE": BODY,
+        "SYSLOG_IDENTIFIER": "postfix/smtp",
+        "_PID": "1",
+        "__REALTIME_TIMESTAMP": "1795946401000000",
+    }
     (event,) = parse_payload(orjson.dumps(document), DAY).events
     assert event.event_time == "2026-11-29T10:00:01Z"
 
 
 def test_generic_events() -> None:
-    payload = orjson.dumps([
-        {"recipient": "a@example.com", "status": "Bounced", "enhanced_status": "5.1.1", "reply_code": "550",
-         "diagnostic": "smtp; 550 5.1.1 user unknown", "timestamp": "2026-11-29T10:00:01+01:00"},
-        {"recipients": ["b@example.com", "c@example.com"], "status": "deferred", "timestamp": 1795946401000},
-    ])
+    payload = orjson.dumps(
+        [
+            {
+                "recipient": "a@example.com",
+                "status": "Bounced",
+                "enhanced_status": "5.1.1",
+                "reply_code": "550",
+                "diagnostic": "smtp; 550 5.1.1 user unknown",
+                "timestamp": "2026-11-29T10:00:01+01:00",
+            },
+            {
+                "recipients": ["b@example.com", "c@example.com"],
+                "status": "deferred",
+                "timestamp": 1795946401000,
+            },
+        ]
+    )
     parsed = parse_payload(payload, DAY)
     assert not parsed.errors
     first, second, third = parsed.events
     assert (first.status, first.reply_code, first.enhanced_code, first.event_time) == (
-        DeliveryStatus.BOUNCED, 550, "5.1.1", "2026-11-29T09:00:01Z")
+        DeliveryStatus.BOUNCED,
+        550,
+        "5.1.1",
+        "2026-11-29T09:00:01Z",
+    )
     assert [second.recipient, third.recipient] == ["b@example.com", "c@example.com"]
     assert second.event_time == "2026-11-29T10:00:01Z"
     assert second.identity != third.identity
@@ -240,9 +348,11 @@ def test_generic_event_errors_agree_with_schema(document: dict[str, object], mes
 
 def test_valid_generic_events_pass_the_schema() -> None:
     schema = load_schema("delivery-event.v1.json")
-    for document in ({"recipient": "a@example.com"},
-                     {"recipient": "a@example.com", "status": "SENT", "reply_code": 250, "timestamp": 1.5},
-                     {"recipients": ["a@example.com"], "enhanced_status": "#5.1.1", "diagnostic": None}):
+    for document in (
+        {"recipient": "a@example.com"},
+        {"recipient": "a@example.com", "status": "SENT", "reply_code": 250, "timestamp": 1.5},
+        {"recipients": ["a@example.com"], "enhanced_status": "#5.1.1", "diagnostic": None},
+    ):
         jsonschema.validate(document, schema)
         assert not parse_payload(orjson.dumps(document), DAY).errors
 
@@ -259,11 +369,19 @@ def test_invalid_json_line_among_lines_is_a_line_error() -> None:
 
 
 def test_pretty_printed_json_document() -> None:
-    payload = orjson.dumps({"recipient": "a@example.com", "status": "sent"}, option=orjson.OPT_INDENT_2)
+    payload = orjson.dumps(
+        {"recipient": "a@example.com", "status": "sent"}, option=orjson.OPT_INDENT_2
+    )
     assert [e.recipient for e in parse_payload(payload, DAY).events] == ["a@example.com"]
 
 
 def test_invalid_utf8_and_nul_bytes() -> None:
-    line = DELIVERY_LINES[0].replace("User unknown", "User \udcff unknown").encode("utf-8", "surrogateescape")
+    line = (
+        DELIVERY_LINES[0]
+        .replace("User unknown", "User \udcff unknown")
+        .encode("utf-8", "surrogateescape")
+    )
     (event,) = parse_payload(line.replace(b"User", b"Us\x00er", 1), DAY).events
-    assert event.diagnostic is not None and "\ufffd" in event.diagnostic and "\x00" in event.diagnostic
+    assert (
+        event.diagnostic is not None and "\ufffd" in event.diagnostic and "\x00" in event.diagnostic
+    )
