@@ -21,6 +21,7 @@ year).
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -116,11 +117,23 @@ def bsd_timestamp(
     return _bsd_moment(year, month_number, day_number, clock[:15])
 
 
+@lru_cache(maxsize=256)
+def _days_in(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 @lru_cache(maxsize=8192)
 def _bsd_moment(year: int, month: int, day: int, clock: str) -> str | None:
     """Cached: consecutive log lines share their second, so most calls are hits."""
     if clock[2:3] != ":" or clock[5:6] != ":":
         return None
+    if len(clock) == 8:  # the common "hh:mm:ss": validate and format without datetime
+        hour, minute, second = clock[0:2], clock[3:5], clock[6:8]
+        if not (hour.isdigit() and minute.isdigit() and second.isdigit()):
+            return None
+        if int(hour) > 23 or int(minute) > 59 or int(second) > 59 or day > _days_in(year, month):
+            return None
+        return f"{year:04d}-{month:02d}-{day:02d}T{clock}Z"
     try:
         hour, minute, second = int(clock[0:2]), int(clock[3:5]), int(clock[6:8])
         fraction = clock[9:15] if len(clock) > 9 and clock[8] == "." else ""
