@@ -62,10 +62,12 @@ def _bounded(text: str | None) -> str | None:
 
 
 def _domain(recipient: str | None) -> str | None:
-    if not recipient:
-        return None
-    at = recipient.rfind("@")
-    return recipient[at + 1 :].lower() or None if at >= 0 else None
+    """Lowercased domain part of an address, or ``None``."""
+    if recipient:
+        domain = recipient.rpartition("@")[2]
+        if domain is not recipient and domain:
+            return domain.lower()
+    return None
 
 
 def enrich_event(event: DeliveryEvent, policy: Policy) -> EnrichedRecord:

@@ -116,6 +116,13 @@ def extract_codes(text: str | None) -> ExtractedCodes:
     """
     if not text:
         return _NONE
+    if text[3:4] == " " and text[5:6] == "." and text[:3].isdigit():
+        # The common "250 2.0.0 Ok: queued as ..." / "550 5.1.1 ..." at the start.
+        end = text.find(" ", 6)
+        code = normalise_enhanced(text[4:end] if end > 0 else text[4:])
+        first = text[0]
+        if code is not None and first in "2345" and text[1] in "012345":
+            return ExtractedCodes(int(text[:3]), code)
     pair = _REPLY_THEN_ENHANCED.search(text)
     if pair is not None:
         return ExtractedCodes(int(pair.group(1)), normalise_enhanced(pair.group(2)))
