@@ -38,8 +38,6 @@ CLASSIFIER_VERSION = __version__
 MAX_DIAGNOSTIC_CHARS = 2_000
 """Diagnostic text longer than this is cut and marked with ``" [truncated]"``."""
 
-_SECONDS_PER_DAY = 86_400
-
 
 @dataclass(slots=True)
 class PayloadResult:
@@ -143,7 +141,7 @@ def enrich_payload(
         policy = default_policy()
     if reference_time is None:
         reference_time = time.time()
-    parsed = parse_payload(raw, int(reference_time // _SECONDS_PER_DAY))
+    parsed = parse_payload(raw, reference_time)
     return PayloadResult(
         [enrich_event(event, policy) for event in parsed.events], parsed.skipped, parsed.errors
     )

@@ -87,6 +87,10 @@ def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: Deliver
     if failure_class == SUCCESS:
         return Verdict.SUCCESS
     if failure_class == NO_CLASS:
+        # No status and no code: only a reason that is soft even when permanent
+        # (e.g. text saying "mailbox full") is safe to call; retrying is harmless.
+        if reason is not Reason.UNDETERMINED and policy.permanent_verdicts[reason] is Verdict.SOFT:
+            return Verdict.SOFT
         return Verdict.UNKNOWN
     if failure_class != PERMANENT or status is DeliveryStatus.EXPIRED:
         return Verdict.SOFT

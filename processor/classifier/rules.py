@@ -97,7 +97,8 @@ class TextRuleSet:
 
         :param text: diagnostic text of any length.
         :param failure_class: 4 (transient) or 5 (permanent); rules restricted
-            to the other class are passed over.
+            to the other class are passed over. Any other value (class unknown)
+            lets every rule apply.
         """
         if self._set is None:
             return None
@@ -107,7 +108,7 @@ class TextRuleSet:
         pattern_rule = self._pattern_rule
         for rule_index in sorted({pattern_rule[m] for m in matches}):
             rule: TextRule = self.rules[rule_index]
-            if failure_class in rule.classes:
+            if failure_class in rule.classes or failure_class not in (_TRANSIENT, _PERMANENT):
                 return rule
         return None
 

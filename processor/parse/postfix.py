@@ -198,8 +198,12 @@ def _delivery(
 def _qmgr_expired(
     line: SyslogLine, queue_id: str, rest: str, identity: bytes
 ) -> DeliveryEvent | None:
-    """``from=<s>, status=expired, returned to sender`` -> expired event (no recipient)."""
-    if ", status=expired" not in rest:
+    """``from=<s>, status=expired, returned to sender`` -> expired event (no recipient).
+
+    ``status=force-expired`` is logged when an operator expired the message
+    with ``postsuper -e`` (Postfix 3.1 and later).
+    """
+    if ", status=expired" not in rest and ", status=force-expired" not in rest:
         return NOT_DELIVERY
     fields, diagnostic = _split_fields(rest)
     return DeliveryEvent(
@@ -276,7 +280,7 @@ def parse_postfix_message(line: SyslogLine, identity: bytes) -> DeliveryEvent | 
 
 
 def parse_delivery_line_fast(
-    line: str, identity: bytes, reference_day: int
+    line: str, identity: bytes, reference_time: float
 ) -> DeliveryEvent | None:
     """Parse the common RFC 3164 delivery line in one regex match.
 
@@ -300,7 +304,7 @@ def parse_delivery_line_fast(
         orig_to,
         None,
         queue_id,
-        bsd_timestamp(month, day, clock, None, reference_day),
+        bsd_timestamp(month, day, clock, None, reference_time),
         host,
         program,
         relay,

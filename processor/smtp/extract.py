@@ -137,12 +137,18 @@ def extract_codes(text: str | None) -> ExtractedCodes:
 def extract_smtp_command(text: str | None) -> str | None:
     """Return the SMTP command a reply answered (Postfix ``(in reply to RCPT TO command)``).
 
+    The last mention counts: a reply may quote another server's reply (sender
+    address verification), and Postfix appends its own note at the end.
+
     :returns: canonical command name (``"RCPT TO"``, ``"MAIL FROM"``, ``"DATA"``,
         ``"EHLO"`` ...), the text as given (upper-cased) for unknown names, or ``None``.
     """
-    if not text or "in reply to" not in text:
+    if not text:
         return None
-    found = _SMTP_COMMAND.search(text)
+    last = text.rfind("in reply to ")
+    if last < 0:
+        return None
+    found = _SMTP_COMMAND.match(text, last)
     if found is None:
         return None
     name = found.group(1).strip()

@@ -16,8 +16,8 @@ from processor.parse.postfix import parse_delivery_line_fast, parse_postfix_mess
 from processor.parse.syslog import resolve_year, split_syslog
 from processor.record import load_schema
 
-DAY = int(datetime(2026, 11, 30, tzinfo=UTC).timestamp() // 86_400)
-NEW_YEAR = int(datetime(2027, 1, 1, 0, 5, tzinfo=UTC).timestamp() // 86_400)
+DAY = datetime(2026, 11, 30, tzinfo=UTC).timestamp()
+NEW_YEAR = datetime(2027, 1, 1, 0, 5, tzinfo=UTC).timestamp()
 
 BODY = (
     "4F3C2A1B9D: to=<alice@example.com>, orig_to=<info@example.com>, "
@@ -81,7 +81,7 @@ BODY = (
         ),
         (
             f"<22>1 2026-11-29T10:00:01.5Z mx1.example.net postfix/smtp 1234 - - {BODY}",
-            "2026-11-29T10:00:01.500000Z",
+            "2026-11-29T10:00:01.5Z",
             "mx1.example.net",
             "postfix/smtp",
             "1234",
@@ -113,10 +113,14 @@ def test_syslog_prefixes(
 def test_year_resolution_around_new_year() -> None:
     # A Dec 31 line read on Jan 1 belongs to the previous year; a line one day
     # "ahead" of the reference (clock skew) stays in the reference year.
-    assert resolve_year(12, 31, NEW_YEAR) == 2026
-    assert resolve_year(1, 1, NEW_YEAR) == 2027
-    assert resolve_year(1, 2, NEW_YEAR) == 2027
-    assert resolve_year(1, 3, NEW_YEAR) == 2026
+    assert resolve_year(12, 31, 86_399, NEW_YEAR) == 2026
+    assert resolve_year(1, 1, 0, NEW_YEAR) == 2027
+    assert resolve_year(1, 2, 300, NEW_YEAR) == 2027  # exactly one day after the reference
+    assert resolve_year(1, 2, 301, NEW_YEAR) == 2026  # a second more: last year's
+    assert resolve_year(1, 3, 0, NEW_YEAR) == 2026
+    late_dec_31 = datetime(2026, 12, 31, 23, 59, tzinfo=UTC).timestamp()
+    assert resolve_year(1, 1, 5, late_dec_31) == 2027  # read just before midnight: next year's
+    assert resolve_year(2, 29, 0, NEW_YEAR) == 2024  # the last leap year
     split = split_syslog(f"Dec 31 23:59:59 mx1 postfix/smtp[1]: {BODY}", NEW_YEAR)
     assert split is not None and split.timestamp == "2026-12-31T23:59:59Z"
 
