@@ -156,10 +156,11 @@ def _bsd_moment(year: int, month: int, day: int, clock: str) -> str | None:
     if clock[2:3] != ":" or clock[5:6] != ":":
         return None
     if len(clock) == 8:  # the common "hh:mm:ss": validate and format without datetime
-        hour, minute, second = clock[0:2], clock[3:5], clock[6:8]
-        if not (hour.isdigit() and minute.isdigit() and second.isdigit()):
+        digits = (clock[0:2], clock[3:5], clock[6:8])
+        if not all(part.isdigit() for part in digits):
             return None
-        if int(hour) > 23 or int(minute) > 59 or int(second) > 59 or day > _days_in(year, month):
+        hour, minute, second = (int(part) for part in digits)
+        if hour > 23 or minute > 59 or second > 59 or day > _days_in(year, month):
             return None
         return f"{year:04d}-{month:02d}-{day:02d}T{clock}Z"
     try:
