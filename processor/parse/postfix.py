@@ -304,7 +304,7 @@ def parse_delivery_line_fast(
         orig_to,
         None,
         queue_id,
-        bsd_timestamp(month, day, clock, None, reference_time),
+        bsd_timestamp(month, day, clock, None, int(reference_time)),
         host,
         program,
         relay,

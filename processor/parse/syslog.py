@@ -119,14 +119,16 @@ def _iso_timestamp(token: str) -> str | None:
     return to_rfc3339_utc(moment)
 
 
+@lru_cache(maxsize=8192)
 def bsd_timestamp(
-    month: str, day: str, clock: str, year: int | None, reference_time: float
+    month: str, day: str, clock: str, year: int | None, reference_second: int
 ) -> str | None:
     """Build an RFC 3339 UTC string from BSD syslog parts; ``None`` if invalid.
 
     :param month: ``"Jan"`` .. ``"Dec"``; :param day: ``"1"`` .. ``"31"``;
     :param clock: ``"hh:mm:ss"`` with optional ``.ffffff``; :param year: or
-    ``None`` to resolve it from ``reference_time`` (see :func:`resolve_year`).
+    ``None`` to resolve it from ``reference_second`` (epoch seconds, whole; see
+    :func:`resolve_year`). Cached: a busy log repeats its timestamps.
     """
     month_number = _MONTHS.get(month)
     if month_number is None or not day.isdigit() or len(day) > 2 or len(clock) < 8:
@@ -138,7 +140,7 @@ def bsd_timestamp(
         seconds = int(clock[0:2]) * 3600 + int(clock[3:5]) * 60
         if clock[6:8].isdigit():
             seconds += int(clock[6:8])
-        resolved = resolve_year(month_number, day_number, seconds, reference_time)
+        resolved = resolve_year(month_number, day_number, seconds, reference_second)
         if resolved is None:
             return None
         year = resolved
@@ -260,7 +262,7 @@ def _bsd_line(line: str, reference_time: float, year: int | None = None) -> Sysl
     if len(clock) == 4 and clock.isdigit():  # "Nov 29 2026 10:00:01"
         year = int(clock)
         clock, _, rest = rest.partition(" ")
-    timestamp = bsd_timestamp(month, day, clock, year, reference_time)
+    timestamp = bsd_timestamp(month, day, clock, year, int(reference_time))
     if timestamp is None:
         return None
     return _host_program_message(rest, timestamp)
