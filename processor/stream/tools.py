@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import orjson
@@ -82,6 +82,53 @@ def format_record(msg: Message) -> str:
     return f"{head}\n{body}"
 
 
+def iter_topic(
+    kafka: KafkaConfig,
+    topic: str,
+    *,
+    from_beginning: bool = True,
+    follow: bool = False,
+    idle_timeout: float = 10.0,
+) -> Iterator[Message]:
+    """Yield the records of ``topic``; without ``follow`` stop at the end of every partition.
+
+    Reads every partition by direct assignment (no group join) and never commits.
+
+    :param idle_timeout: without ``follow``, also stop after this many seconds without news.
+    :raises StreamError: when the topic does not exist or a consume error occurs.
+    """
+    conf = kafka.consumer(f"bounce-processor-tail-{uuid.uuid4().hex[:12]}")
+    conf.update({"enable.partition.eof": True, "statistics.interval.ms": 0})
+    consumer = Consumer(conf, logger=librdkafka_logger())
+    try:
+        metadata = consumer.list_topics(topic, timeout=10.0).topics.get(topic)
+        if metadata is None or metadata.error is not None or not metadata.partitions:
+            raise StreamError(f"topic {topic} not found")
+        start = OFFSET_BEGINNING if from_beginning else OFFSET_END
+        consumer.assign([TopicPartition(topic, p, start) for p in metadata.partitions])
+        partitions, at_end, idle = set(metadata.partitions), set(), 0.0
+        while True:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                idle += 0.5
+                if not follow and idle >= idle_timeout:
+                    return
+                continue
+            idle = 0.0
+            err = msg.error()
+            if err is None:
+                at_end.discard(msg.partition())
+                yield msg
+            elif err.code() == KafkaError._PARTITION_EOF:
+                at_end.add(msg.partition())
+                if not follow and at_end >= partitions:
+                    return
+            else:
+                raise StreamError(f"consume {topic}: {err.name()}: {err.str()}")
+    finally:
+        consumer.close()
+
+
 def tail_topic(
     kafka: KafkaConfig,
     topic: str,
@@ -90,49 +137,14 @@ def tail_topic(
     from_beginning: bool = True,
     follow: bool = False,
     max_messages: int | None = None,
-    idle_timeout: float = 10.0,
 ) -> int:
-    """Print the records of ``topic``; without ``follow`` stop at the end of every partition.
-
-    Reads every partition by direct assignment (no group join) and never commits.
-
-    :param idle_timeout: without ``follow``, also stop after this many seconds without news.
-    :returns: the number of records printed.
-    """
-    conf = kafka.consumer(f"bounce-processor-tail-{uuid.uuid4().hex[:12]}")
-    conf.update({"enable.partition.eof": True, "statistics.interval.ms": 0})
-    consumer = Consumer(conf, logger=librdkafka_logger())
-    metadata = consumer.list_topics(topic, timeout=10.0).topics.get(topic)
-    if metadata is None or metadata.error is not None or not metadata.partitions:
-        consumer.close()
-        raise StreamError(f"topic {topic} not found")
-    start = OFFSET_BEGINNING if from_beginning else OFFSET_END
-    consumer.assign([TopicPartition(topic, p, start) for p in metadata.partitions])
-    partitions = set(metadata.partitions)
-    printed, idle = 0, 0.0
-    at_end: set[int] = set()
-    try:
-        while max_messages is None or printed < max_messages:
-            msg = consumer.poll(0.5)
-            if msg is None:
-                idle += 0.5
-                if not follow and idle >= idle_timeout:
-                    break
-                continue
-            idle = 0.0
-            err = msg.error()
-            if err is not None:
-                if err.code() != KafkaError._PARTITION_EOF:
-                    raise StreamError(f"consume {topic}: {err.name()}: {err.str()}")
-                at_end.add(msg.partition())
-                if not follow and at_end >= partitions:
-                    break
-                continue
-            at_end.discard(msg.partition())
-            write(format_record(msg))
-            printed += 1
-    finally:
-        consumer.close()
+    """Print the records of ``topic`` with :func:`format_record`; returns how many."""
+    printed = 0
+    for msg in iter_topic(kafka, topic, from_beginning=from_beginning, follow=follow):
+        write(format_record(msg))
+        printed += 1
+        if max_messages is not None and printed >= max_messages:
+            break
     return printed
 
 
