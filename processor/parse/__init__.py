@@ -1,0 +1,166 @@
+"""Raw payload bytes -> delivery events, with the format detected per payload and line.
+
+A payload (one Kafka message value, or one file) may hold:
+
+- one or several syslog lines (Postfix delivery lines and any other lines);
+- one JSON document: a log shipper record wrapping a syslog line
+  (:mod:`processor.parse.shipper`), a generic delivery event
+  (:mod:`processor.parse.json_event`), or an array of either;
+- several JSON documents, one per line (NDJSON).
+
+Lines that are log lines but not delivery outcomes are *skipped* (counted);
+lines that cannot be understood at all are *errors* (the stream loop sends
+the payload to the dead-letter topic). A payload that is JSON as a whole but
+does not parse raises :class:`~processor.errors.InvalidJSONError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from processor.errors import InvalidEventError, InvalidJSONError, PayloadError
+from processor.model import DeliveryEvent
+from processor.parse.json_event import is_generic_event, parse_generic_event
+from processor.parse.postfix import parse_postfix_message
+from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
+from processor.parse.syslog import SyslogLine, split_syslog
+
+__all__ = ["LineError", "ParsedPayload", "parse_payload"]
+
+_MAX_ERROR_TEXT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """A line (1-based ``line_number``; 0 = whole payload) that could not be processed."""
+
+    line_number: int
+    error_class: str
+    message: str
+
+
+@dataclass(slots=True)
+class ParsedPayload:
+    """What one payload held: delivery events, skipped non-delivery lines, errors."""
+
+    events: list[DeliveryEvent] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[LineError] = field(default_factory=list)
+
+    def add_error(self, line_number: int, error: PayloadError) -> None:
+        """Record ``error`` for ``line_number`` with a bounded message."""
+        self.errors.append(LineError(line_number, error.error_class, str(error)[:_MAX_ERROR_TEXT]))
+
+
+def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> None:
+    if not split.program.startswith("postfix"):
+        result.skipped += 1
+        return
+    event = parse_postfix_message(split, identity)
+    if event is None:
+        result.skipped += 1
+    else:
+        result.events.append(event)
+
+
+def _shipper_identity(split: SyslogLine) -> bytes:
+    pid = f"[{split.pid}]" if split.pid else ""
+    return f"{split.timestamp} {split.host} {split.program}{pid}: {split.message}".encode(
+        "utf-8", "replace"
+    )
+
+
+def _json_document(result: ParsedPayload, document: Any, line_number: int, reference_day: int) -> None:
+    items = document if isinstance(document, list) else [document]
+    for item in items:
+        if not isinstance(item, dict):
+            result.add_error(
+                line_number, InvalidEventError(f"expected a JSON object, got {type(item).__name__}")
+            )
+        elif is_generic_event(item):
+            try:
+                result.events.extend(parse_generic_event(item))
+            except PayloadError as error:
+                result.add_error(line_number, error)
+        elif is_shipper_record(item):
+            for split in unwrap_shipper_record(item, reference_day):
+                if not split.program:
+                    result.add_error(
+                        line_number,
+                        InvalidEventError("shipper record's message is not a syslog line"),
+                    )
+                    continue
+                try:
+                    _syslog_event(result, split, _shipper_identity(split))
+                except PayloadError as error:
+                    result.add_error(line_number, error)
+        else:
+            result.add_error(
+                line_number,
+                InvalidEventError(
+                    "JSON object is neither a delivery event (no 'recipient') "
+                    "nor a log record (no 'message', 'log' or 'MESSAGE')"
+                ),
+            )
+
+
+def _text_line(result: ParsedPayload, raw_line: bytes, line_number: int, reference_day: int) -> None:
+    first = raw_line[:1]
+    if first in (b"{", b"["):
+        try:
+            document = orjson.loads(raw_line)
+        except orjson.JSONDecodeError as error:
+            result.add_error(line_number, InvalidJSONError(f"invalid JSON: {error}"))
+            return
+        _json_document(result, document, line_number, reference_day)
+        return
+    line = raw_line.decode("utf-8", "replace")
+    split = split_syslog(line, reference_day)
+    if split is None:
+        result.add_error(
+            line_number, InvalidEventError("not a syslog line, JSON event or log record")
+        )
+        return
+    try:
+        _syslog_event(result, split, raw_line)
+    except PayloadError as error:
+        result.add_error(line_number, error)
+
+
+def parse_payload(raw: bytes, reference_day: int) -> ParsedPayload:
+    """Parse one payload into delivery events.
+
+    :param raw: the payload bytes (any encoding; invalid UTF-8 is replaced).
+    :param reference_day: days since 1970-01-01 UTC, to resolve year-less
+        syslog timestamps (usually the Kafka message timestamp's day).
+    :returns: :class:`ParsedPayload` with events, skipped count and line errors.
+    :raises InvalidJSONError: the payload is a single JSON document that does not parse.
+    """
+    result = ParsedPayload()
+    stripped = raw.strip()
+    if not stripped:
+        return result
+    if stripped[:1] in (b"{", b"[") and b"\n" in stripped:
+        try:  # one pretty-printed JSON document rather than NDJSON
+            document = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            _json_document(result, document, 1, reference_day)
+            return result
+    lines = stripped.split(b"\n")
+    if len(lines) == 1 and stripped[:1] in (b"{", b"["):
+        try:
+            document = orjson.loads(stripped)
+        except orjson.JSONDecodeError as error:
+            raise InvalidJSONError(f"invalid JSON: {error}") from None
+        _json_document(result, document, 1, reference_day)
+        return result
+    for number, raw_line in enumerate(lines, 1):
+        raw_line = raw_line.rstrip(b"\r")
+        if raw_line.strip():
+            _text_line(result, raw_line, number, reference_day)
+    return result

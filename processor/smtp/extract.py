@@ -1,0 +1,127 @@
+"""Find the reply code, enhanced status code and SMTP command in diagnostic text.
+
+Diagnostic text is written by remote mail servers, so every pattern here has
+bounded quantifiers only: each start position costs constant work and a search
+is linear in the text length (``tests/unit/test_extract.py`` checks the pattern
+structure and runs a crafted worst case per pattern).
+
+Recognised shapes (RFC 5321 §4.2 reply lines, RFC 3463 §2 code syntax,
+RFC 3464 §2.3.6 ``smtp;`` Diagnostic-Code prefix):
+
+- ``550 5.1.1 <u@example.com>: Recipient address rejected``
+- ``550-5.1.1 The email account ... 550 5.1.1 ...`` (multi-line reply, Postfix joins lines)
+- ``host mx.example.com[192.0.2.1] said: 550 ...`` (Postfix)
+- ``smtp; 550 #5.1.1 ...`` and ``#5.1.1 smtp;550 ...`` (DSN / Exchange)
+- ``5.7.606 Access denied`` (2-3 digit subject/detail)
+
+Not codes: IP addresses (``192.0.2.1``), versions (``v2.1.10``), dates
+(``2026.11.29``), queue IDs and ``[InternalId=1234.5.6]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = ["ExtractedCodes", "extract_codes", "extract_smtp_command", "normalise_enhanced"]
+
+# A reply code followed by an enhanced code: the strongest evidence.
+# (?<![\w.]) and (?![\w]|\.\d) keep digits of IP addresses, versions and
+# dates out; every quantifier is bounded.
+_REPLY_THEN_ENHANCED = re.compile(
+    r"(?<![\w.\-])([2-5][0-5][0-9])[ \-](?:#|\()?([245]\.[0-9]{1,3}\.[0-9]{1,3})(?![\w\-]|\.[0-9])"
+)
+# A reply code where a reply starts: text start, after "said:", "smtp;", or
+# "talk to me:" (Postfix), followed by a space, dash or the end.
+_REPLY_AT_START = re.compile(
+    r"(?:^|said: ?|smtp; ?|SMTP; ?|to me: ?|reply: ?)([2-5][0-5][0-9])(?:[ \-]|$)"
+)
+# An enhanced code standing alone, delimited like a word ("#5.1.1", "(5.7.1)").
+_ENHANCED_ALONE = re.compile(
+    r"(?:^|(?<=[\s#(\[;:]))([245]\.[0-9]{1,3}\.[0-9]{1,3})(?=[\s)\];:,>]|\.(?![0-9])|$)"
+)
+_SMTP_COMMAND = re.compile(r"in reply to ([A-Za-z][A-Za-z ]{0,24}?) command")
+_COMMAND_NAMES = {
+    "rcpt to": "RCPT TO",
+    "mail from": "MAIL FROM",
+    "end of data": "DATA",
+    "data": "DATA",
+    "ehlo": "EHLO",
+    "helo": "HELO",
+    "lhlo": "LHLO",
+    "starttls": "STARTTLS",
+    "auth": "AUTH",
+    "bdat": "BDAT",
+    "quit": "QUIT",
+    "rset": "RSET",
+    "xforward": "XFORWARD",
+}
+
+
+class ExtractedCodes(NamedTuple):
+    """Codes found in one diagnostic text.
+
+    :param reply_code: RFC 5321 reply code (200-559) or ``None``.
+    :param enhanced_code: RFC 3463 code ``"C.S.D"`` or ``None``.
+    """
+
+    reply_code: int | None
+    enhanced_code: str | None
+
+
+_NONE = ExtractedCodes(None, None)
+
+
+def normalise_enhanced(code: str) -> str | None:
+    """Return ``code`` as a canonical RFC 3463 code, or ``None`` if malformed.
+
+    Leading zeros are dropped (``5.01.001`` -> ``5.1.1``); class must be 2, 4
+    or 5 and subject/detail 1-3 digits (RFC 3463 §2).
+    """
+    parts = code.strip().lstrip("#").split(".")
+    if len(parts) != 3 or parts[0] not in ("2", "4", "5"):
+        return None
+    subject, detail = parts[1], parts[2]
+    if not (0 < len(subject) <= 3 and 0 < len(detail) <= 3):
+        return None
+    if not (subject.isdigit() and detail.isdigit() and subject.isascii() and detail.isascii()):
+        return None
+    return f"{parts[0]}.{int(subject)}.{int(detail)}"
+
+
+def extract_codes(text: str | None) -> ExtractedCodes:
+    """Extract the first reply code and enhanced status code from ``text``.
+
+    :param text: diagnostic text, any length (searches are linear).
+    :returns: :class:`ExtractedCodes`; fields are ``None`` when absent.
+
+    A reply code immediately followed by an enhanced code is preferred; else a
+    reply code where a reply starts and an enhanced code standing alone are
+    taken independently.
+    """
+    if not text:
+        return _NONE
+    pair = _REPLY_THEN_ENHANCED.search(text)
+    if pair is not None:
+        return ExtractedCodes(int(pair.group(1)), normalise_enhanced(pair.group(2)))
+    reply = _REPLY_AT_START.search(text)
+    alone = _ENHANCED_ALONE.search(text)
+    return ExtractedCodes(
+        int(reply.group(1)) if reply is not None else None,
+        normalise_enhanced(alone.group(1)) if alone is not None else None,
+    )
+
+
+def extract_smtp_command(text: str | None) -> str | None:
+    """Return the SMTP command a reply answered (Postfix ``(in reply to RCPT TO command)``).
+
+    :returns: canonical command name (``"RCPT TO"``, ``"MAIL FROM"``, ``"DATA"``,
+        ``"EHLO"`` ...), the text as given (upper-cased) for unknown names, or ``None``.
+    """
+    if not text or "in reply to" not in text:
+        return None
+    found = _SMTP_COMMAND.search(text)
+    if found is None:
+        return None
+    name = found.group(1).strip()
+    return _COMMAND_NAMES.get(name.lower(), name.upper())
