@@ -23,16 +23,17 @@ from prometheus_client import Gauge, Histogram
 
 from processor.model import Verdict
 from processor.smtp.codes import (
-    enhanced_metric_label,
+    expand_enhanced_pattern,
     registered_enhanced_codes,
     registered_reply_codes,
-    reply_metric_label,
 )
 
 PREFIX = "bounce_processor"
 
-#: (delivery status, verdict, reason, enhanced code or None, reply code or None) of one record.
-RecordLabels = tuple[str, str, str, str | None, int | None]
+#: (delivery status, verdict, reason, enhanced code label, reply code label) of one record;
+#: the code labels come from ``processor.smtp.codes.enhanced_metric_label`` /
+#: ``reply_metric_label`` (bounded).
+RecordLabels = tuple[str, str, str, str, str]
 
 _DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
@@ -130,30 +131,17 @@ class Metrics:
         self.build_info = gauge("build_info", "Build information.", ["version", "classifier_version"])
         self.build_info.labels(version=version, classifier_version=classifier_version).set(1)
         self._preinitialise()
-        self._enhanced_labels: dict[str | None, str] = {}
-        self._reply_labels: dict[int | None, str] = {}
 
     def _preinitialise(self) -> None:
         for event in ("assign", "revoke", "lost"):
             self.rebalances.labels(event=event)
-        for code in {enhanced_metric_label(c) for c in registered_enhanced_codes()} | set(_ENHANCED_COLLAPSED):
+        enhanced_codes = {c for p in registered_enhanced_codes() for c in expand_enhanced_pattern(p)}
+        for code in sorted(enhanced_codes | set(_ENHANCED_COLLAPSED)):
             for verdict in _plausible_verdicts(code):
                 self.enhanced.labels(code=code, verdict=verdict)
-        for code in {reply_metric_label(c) for c in registered_reply_codes()} | set(_REPLY_COLLAPSED):
+        for code in sorted({str(c) for c in registered_reply_codes()} | set(_REPLY_COLLAPSED)):
             for verdict in _plausible_verdicts(code):
                 self.reply.labels(code=code, verdict=verdict)
-
-    def _enhanced_label(self, code: str | None) -> str:
-        label = self._enhanced_labels.get(code)
-        if label is None:
-            label = self._enhanced_labels[code] = enhanced_metric_label(code)
-        return label
-
-    def _reply_label(self, code: int | None) -> str:
-        label = self._reply_labels.get(code)
-        if label is None:
-            label = self._reply_labels[code] = reply_metric_label(code)
-        return label
 
     def record_batch(self, tally: BatchTally, *, seconds: float, messages: int, now: float) -> None:
         """Apply one batch's counts: one ``inc`` per distinct label set.
@@ -175,8 +163,8 @@ class Metrics:
         reply: Counter[tuple[str, str]] = Counter()
         for (status, verdict, reason, enh, rep), count in tally.records.items():
             events[(status, verdict, reason)] += count
-            enhanced[(self._enhanced_label(enh), verdict)] += count
-            reply[(self._reply_label(rep), verdict)] += count
+            enhanced[(enh, verdict)] += count
+            reply[(rep, verdict)] += count
         for (status, verdict, reason), count in events.items():
             self.events.labels(status=status, verdict=verdict, reason=reason).inc(count)
         for (code, verdict), count in enhanced.items():

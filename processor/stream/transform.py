@@ -17,6 +17,7 @@ from typing import Any
 from processor.enrich import enrich_payload
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.record import record_key, serialize
+from processor.smtp.codes import enhanced_metric_label, reply_metric_label
 from processor.stream.metrics import RecordLabels
 
 MAX_LINE_ERRORS_SHOWN = 3
@@ -72,15 +73,13 @@ def transform(
         labels = []
         for record in result.records:
             outputs.append((record_key(record), serialize(record)))
-            enhanced = record.enhanced_status
-            reply = record.reply_code
             labels.append(
                 (
                     record.delivery_status,
                     record.verdict,
                     record.reason,
-                    None if enhanced is None else enhanced.code,
-                    None if reply is None else reply.code,
+                    enhanced_metric_label(record.enhanced_status),
+                    reply_metric_label(record.reply_code),
                 )
             )
     except PayloadError as exc:
