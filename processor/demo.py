@@ -20,20 +20,25 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from prometheus_client import CollectorRegistry
 
 from processor import __version__
 from processor.stream.broker import BrokerError, EmbeddedBroker
 from processor.stream.config import KafkaConfig, Settings
 from processor.stream.health import HealthState, HttpServer, health_app
+from processor.stream.kafka_io import message_headers
 from processor.stream.logs import configure_logging
 from processor.stream.metrics import Metrics
 from processor.stream.pipeline import Pipeline
 from processor.stream.service import classifier_version
-from processor.stream.tools import iter_topic, produce_lines
+from processor.stream.tools import header_text, iter_topic, produce_lines
 
-INPUT, OUTPUT, DEAD_LETTER = "mail-delivery-events", "mail-bounces-classified", "mail-delivery-events-dlq"
+INPUT, OUTPUT, DEAD_LETTER = (
+    "mail-delivery-events",
+    "mail-bounces-classified",
+    "mail-delivery-events-dlq",
+)
 CATCH_UP_TIMEOUT_SECONDS = 120.0
 Echo = Callable[[str], Any]
 
@@ -85,7 +90,9 @@ def _running(pipeline: Pipeline) -> Iterator[list[BaseException]]:
         thread.join(60)
 
 
-def _wait_caught_up(registry: CollectorRegistry, expected: int, errors: list[BaseException]) -> None:
+def _wait_caught_up(
+    registry: CollectorRegistry, expected: int, errors: list[BaseException]
+) -> None:
     deadline = time.monotonic() + CATCH_UP_TIMEOUT_SECONDS
     while time.monotonic() < deadline and not errors:
         consumed = registry.get_sample_value(
@@ -98,8 +105,11 @@ def _wait_caught_up(registry: CollectorRegistry, expected: int, errors: list[Bas
 
 
 def run_demo(
-    *, keep_running: bool = False, http_address: str = "127.0.0.1:9850",
-    log_file: Path | None = None, echo: Echo = print,
+    *,
+    keep_running: bool = False,
+    http_address: str = "127.0.0.1:9850",
+    log_file: Path | None = None,
+    echo: Echo = print,
 ) -> None:
     """Run the whole demo; prints the summary through ``echo``.
 
@@ -116,18 +126,28 @@ def run_demo(
             echo(f"Embedded Kafka-protocol broker (Tansu) on {broker.bootstrap_servers}")
             _create_topics(broker.bootstrap_servers)
             lines = sample_log_lines()
-            kafka = KafkaConfig({"bootstrap.servers": broker.bootstrap_servers,
-                                 "session.timeout.ms": "6000", "statistics.interval.ms": "1000"})
+            kafka = KafkaConfig(
+                {
+                    "bootstrap.servers": broker.bootstrap_servers,
+                    "session.timeout.ms": "6000",
+                    "statistics.interval.ms": "1000",
+                }
+            )
             sent = produce_lines(kafka, INPUT, lines, progress=False)
             echo(f"Published {sent} sample Postfix log lines to '{INPUT}'")
             registry = CollectorRegistry()
             health = HealthState()
-            metrics = Metrics(registry, version=__version__, classifier_version=classifier_version())
+            metrics = Metrics(
+                registry, version=__version__, classifier_version=classifier_version()
+            )
             metrics.ready.set_function(lambda: float(health.readiness()[0]))
             server = _http_server(http_address, health, registry)
             settings = Settings(
-                input_topics=[INPUT], output_topic=OUTPUT, dead_letter_topic=DEAD_LETTER,
-                group_id="bounce-processor-demo", commit_interval_seconds=0.5,
+                input_topics=[INPUT],
+                output_topic=OUTPUT,
+                dead_letter_topic=DEAD_LETTER,
+                group_id="bounce-processor-demo",
+                commit_interval_seconds=0.5,
             )
             pipeline = Pipeline(settings, kafka, metrics, health)
             echo("Running the processor (joining the consumer group takes a few seconds) ...")
@@ -144,9 +164,11 @@ def run_demo(
 
 
 def _keep_running(bootstrap: str, url: str, echo: Echo) -> None:
-    echo(f"\nStill running. Try:\n  curl {url}/metrics\n"
-         f"  bounce-processor produce FILE --topic {INPUT} -b {bootstrap}\n"
-         f"  bounce-processor tail --topic {OUTPUT} -b {bootstrap}\nCtrl-C stops everything.")
+    echo(
+        f"\nStill running. Try:\n  curl {url}/metrics\n"
+        f"  bounce-processor produce FILE --topic {INPUT} -b {bootstrap}\n"
+        f"  bounce-processor tail --topic {OUTPUT} -b {bootstrap}\nCtrl-C stops everything."
+    )
     with contextlib.suppress(KeyboardInterrupt):
         while True:
             time.sleep(3600)
@@ -163,8 +185,10 @@ def print_summary(kafka: KafkaConfig, registry: CollectorRegistry, url: str, ech
     records = [orjson.loads(m.value() or b"{}") for m in iter_topic(kafka, OUTPUT, idle_timeout=5)]
     dead = list(iter_topic(kafka, DEAD_LETTER, idle_timeout=5))
     skipped = registry.get_sample_value("bounce_processor_lines_skipped_total") or 0
-    echo(f"\n{len(records)} enriched records, {int(skipped)} non-delivery lines skipped, "
-         f"{len(dead)} dead-lettered\n")
+    echo(
+        f"\n{len(records)} enriched records, {int(skipped)} non-delivery lines skipped, "
+        f"{len(dead)} dead-lettered\n"
+    )
     echo("Verdicts:")
     _table([(v, str(n)) for v, n in Counter(r["verdict"] for r in records).most_common()], echo)
     echo("\nTop enhanced status codes:")
@@ -181,10 +205,14 @@ def print_summary(kafka: KafkaConfig, registry: CollectorRegistry, url: str, ech
     shown = {r["verdict"]: r for r in records}
     for r in shown.values():
         code = (r.get("enhanced_status") or {}).get("code", "-")
-        echo(f"  {r['recipient']}  status={r['delivery_status']}  code={code}  "
-             f"verdict={r['verdict']}  reason={r['reason']}\n    {r['explanation']}")
+        echo(
+            f"  {r['recipient']}  status={r['delivery_status']}  code={code}  "
+            f"verdict={r['verdict']}  reason={r['reason']}\n    {r['explanation']}"
+        )
     for msg in dead[:3]:
-        headers = {k: (v or b"").decode() for k, v in msg.headers() or []}
-        echo(f"\nDead-lettered ({headers.get('bounce-processor.error.class')}): "
-             f"{(msg.value() or b'')[:80]!r}")
+        headers = {k: header_text(v) for k, v in message_headers(msg)}
+        echo(
+            f"\nDead-lettered ({headers.get('bounce-processor.error.class')}): "
+            f"{(msg.value() or b'')[:80]!r}"
+        )
     echo(f"\nMetrics: {url}/metrics   health: {url}/healthz   readiness: {url}/readyz")

@@ -85,15 +85,21 @@ class AtLeastOnceCheckpoint:
                 raise FatalKafkaError(f"commit: {error.name()}: {error.str()}") from exc
             log.warning("commit failed, will retry", code=error.name(), reason=error.str())
             return False
-        failed = [tp for tp in result or [] if tp.error is not None]
+        failed = 0
         for tp in result or []:
-            if tp.error is None and self.pending.get((tp.topic, tp.partition)) == tp.offset:
-                del self.pending[(tp.topic, tp.partition)]
-        for tp in failed:
-            log.warning("commit refused for a partition", topic=tp.topic, partition=tp.partition,
-                        code=tp.error.name())
+            key = (tp.topic, tp.partition)
+            if tp.error is not None:
+                failed += 1
+                log.warning(
+                    "commit refused for a partition",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    code=tp.error.name(),
+                )
+            elif self.pending.get(key) == tp.offset:
+                del self.pending[key]
         self.commits += 1
-        return not failed
+        return failed == 0
 
     def forget(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Drop pending positions (the next owner re-reads from the last commit)."""

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     output_topic: str = "mail-bounces-classified"
     dead_letter_topic: str = "mail-delivery-events-dlq"
     group_id: str = "bounce-processor"
-    http_address: str = "0.0.0.0:9850"  # noqa: S104 - a pod's metrics port listens on all interfaces
+    http_address: str = "0.0.0.0:9850"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
     policy_file: Path | None = None
@@ -208,7 +208,10 @@ class KafkaConfig:
 
     def _set(self, key: str, value: str) -> None:
         target = self.common
-        for prefix, bucket in (("consumer.", self.consumer_only), ("producer.", self.producer_only)):
+        for prefix, bucket in (
+            ("consumer.", self.consumer_only),
+            ("producer.", self.producer_only),
+        ):
             if key.startswith(prefix):
                 key, target = key[len(prefix) :], bucket
         if key in OWNED_KEYS:

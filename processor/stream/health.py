@@ -45,7 +45,7 @@ class HealthState:
         self.reachable: dict[str, bool] = {}
 
     def beat(self) -> None:
-        """Record that the loop turned (called every iteration and while waiting on backpressure)."""
+        """Record that the loop turned (every iteration, and while waiting on backpressure)."""
         self.last_beat = self._clock()
 
     def set_reachable(self, client: str, reachable: bool) -> None:
@@ -108,7 +108,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Probes every few seconds would flood the logs: stay silent."""
 
 
@@ -126,7 +126,10 @@ class HttpServer:
         )
         self.port: int = self._server.server_port
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="http", kwargs={"poll_interval": 0.5}, daemon=True
+            target=self._server.serve_forever,
+            name="http",
+            kwargs={"poll_interval": 0.5},
+            daemon=True,
         )
 
     def start(self) -> HttpServer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -25,7 +25,7 @@ from processor.stream.metrics import Metrics
 
 log = get_logger(__name__)
 
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, str | bytes | None]]
 
 HEADER_PREFIX = "bounce-processor."
 CONTENT_TYPE = b"application/json"
@@ -104,7 +104,11 @@ class ClientEvents:
             for topic, tstats in stats.get("topics", {}).items():
                 for partition, pstats in tstats.get("partitions", {}).items():
                     lag = pstats.get("consumer_lag", -1)
-                    if partition != "-1" and lag >= 0 and (topic, int(partition)) in self._health.assigned:
+                    if (
+                        partition != "-1"
+                        and lag >= 0
+                        and (topic, int(partition)) in self._health.assigned
+                    ):
                         self._metrics.set_lag(topic, int(partition), lag)
 
         return on_stats
@@ -148,15 +152,22 @@ def output_headers(topic: str, partition: int, offset: int, schema_version: int)
     ]
 
 
+def message_headers(msg: Message) -> Headers:
+    """A consumed message's headers as a list of ``(name, value)`` (empty when none)."""
+    headers = msg.headers() or []
+    if isinstance(headers, dict):  # consumed messages carry a list; the stub also allows a dict
+        return list(headers.items())
+    return list(headers)
+
+
 def dead_letter_headers(msg: Message, error_class: str, message: str) -> Headers:
     """The original headers, untouched, followed by the error and source headers.
 
     :param error_class: ``PayloadError.error_class`` of the failure.
     :param message: error text; bounded and stripped of control characters here.
     """
-    original: Sequence[tuple[str, bytes]] = msg.headers() or []
     return [
-        *original,
+        *message_headers(msg),
         (HEADER_PREFIX + "error.class", error_class.encode()),
         (HEADER_PREFIX + "error.message", clean_error_message(message).encode()),
         (HEADER_PREFIX + "source.topic", (msg.topic() or "").encode()),
@@ -205,13 +216,15 @@ class Backpressure:
             try:
                 self._producer.produce(topic, value, key, headers=headers, timestamp=timestamp)
                 return
-            except BufferError:
+            except BufferError as exc:
                 self.waits += 1
                 self._producer.poll(self._wait)
                 self._health.beat()
                 self._events.raise_if_failed()
                 if self._abandon():
-                    raise StreamError("shutdown grace period exhausted while the producer queue was full")
+                    raise StreamError(
+                        "shutdown grace period exhausted while the producer queue was full"
+                    ) from exc
 
 
 def monotonic_deadline(seconds: float) -> Callable[[], float]:

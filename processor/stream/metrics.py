@@ -13,13 +13,13 @@ one cached child ``inc()`` per distinct label set.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
-from prometheus_client import Gauge, Histogram
 
 from processor.model import Verdict
 from processor.smtp.codes import (
@@ -78,7 +78,9 @@ class Metrics:
     :param classifier_version: classifier rule-set version for ``build_info``.
     """
 
-    def __init__(self, registry: CollectorRegistry, *, version: str, classifier_version: str) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, *, version: str, classifier_version: str
+    ) -> None:
         def counter(name: str, doc: str, labels: Iterable[str] = ()) -> PromCounter:
             return PromCounter(f"{PREFIX}_{name}", doc, tuple(labels), registry=registry)
 
@@ -91,7 +93,9 @@ class Metrics:
         self.produced = counter("records_produced_total", "Enriched records produced.")
         # Input messages written to the dead-letter topic.
         self.dead_lettered = counter(
-            "messages_dead_lettered_total", "Messages sent to the dead-letter topic.", ["error_class"]
+            "messages_dead_lettered_total",
+            "Messages sent to the dead-letter topic.",
+            ["error_class"],
         )
         # Log lines that are not delivery events (smtpd connect, cleanup, qmgr from=, ...).
         self.skipped = counter("lines_skipped_total", "Input lines that are not delivery events.")
@@ -104,16 +108,22 @@ class Metrics:
             "enhanced_status_total", "Records per enhanced status code.", ["code", "verdict"]
         )
         # Enriched records by RFC 5321 basic reply code.
-        self.reply = counter("reply_code_total", "Records per SMTP reply code.", ["code", "verdict"])
+        self.reply = counter(
+            "reply_code_total", "Records per SMTP reply code.", ["code", "verdict"]
+        )
         # Wall time to process one consumed batch.
         self.duration = Histogram(
-            f"{PREFIX}_processing_duration_seconds", "Time to process one batch.",
-            buckets=_DURATION_BUCKETS, registry=registry,
+            f"{PREFIX}_processing_duration_seconds",
+            "Time to process one batch.",
+            buckets=_DURATION_BUCKETS,
+            registry=registry,
         )
         # Messages per consumed batch.
         self.batch_size = Histogram(
-            f"{PREFIX}_batch_size_messages", "Messages per consumed batch.",
-            buckets=_BATCH_BUCKETS, registry=registry,
+            f"{PREFIX}_batch_size_messages",
+            "Messages per consumed batch.",
+            buckets=_BATCH_BUCKETS,
+            registry=registry,
         )
         # Consumer lag per assigned partition, from librdkafka statistics.
         self.lag = gauge("consumer_lag_messages", "Consumer lag.", ["topic", "partition"])
@@ -128,14 +138,18 @@ class Metrics:
         # 1 when /readyz answers ready.
         self.ready = gauge("ready", "1 when the processor is ready.")
         # Constant 1 carrying the versions.
-        self.build_info = gauge("build_info", "Build information.", ["version", "classifier_version"])
+        self.build_info = gauge(
+            "build_info", "Build information.", ["version", "classifier_version"]
+        )
         self.build_info.labels(version=version, classifier_version=classifier_version).set(1)
         self._preinitialise()
 
     def _preinitialise(self) -> None:
         for event in ("assign", "revoke", "lost"):
             self.rebalances.labels(event=event)
-        enhanced_codes = {c for p in registered_enhanced_codes() for c in expand_enhanced_pattern(p)}
+        enhanced_codes = {
+            c for p in registered_enhanced_codes() for c in expand_enhanced_pattern(p)
+        }
         for code in sorted(enhanced_codes | set(_ENHANCED_COLLAPSED)):
             for verdict in _plausible_verdicts(code):
                 self.enhanced.labels(code=code, verdict=verdict)
@@ -182,7 +196,5 @@ class Metrics:
     def forget_partitions(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Drop the lag series of partitions this instance no longer owns."""
         for topic, partition in partitions:
-            try:
+            with contextlib.suppress(KeyError):
                 self.lag.remove(topic, str(partition))
-            except KeyError:
-                pass

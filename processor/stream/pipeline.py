@@ -76,7 +76,9 @@ class Pipeline:
         self.events = ClientEvents(health, metrics)
         self._consumer: Consumer = build_consumer(kafka.consumer(settings.group_id), self.events)
         self._producer = build_producer(kafka.producer(), self.events)
-        self.checkpoint: Checkpoint = AtLeastOnceCheckpoint(self._consumer, self._producer, self.events)
+        self.checkpoint: Checkpoint = AtLeastOnceCheckpoint(
+            self._consumer, self._producer, self.events
+        )
         self._backpressure = Backpressure(
             self._producer, self.events, health, abandon=lambda: self._grace_left() <= 0
         )
@@ -129,18 +131,26 @@ class Pipeline:
         pending = self.checkpoint.pending
         self.checkpoint.begin()
         out_topic, max_bytes, policy = (
-            self._settings.output_topic, self._settings.max_payload_bytes, self._policy,
+            self._settings.output_topic,
+            self._settings.max_payload_bytes,
+            self._policy,
         )
         produce, slow_produce = self._producer.produce, self._backpressure.produce
         records = tally.records
         for msg in messages:
-            if msg.error() is not None:
-                self._consumer_error(msg.error())
+            error = msg.error()
+            if error is not None:
+                self._consumer_error(error)
                 continue
-            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            # A message without an error always carries its coordinates.
+            topic: str = msg.topic()  # type: ignore[assignment]
+            partition: int = msg.partition()  # type: ignore[assignment]
+            offset: int = msg.offset()  # type: ignore[assignment]
             ts_type, ts_ms = msg.timestamp()
             result = transform(
-                msg.value(), policy=policy, max_payload_bytes=max_bytes,
+                msg.value(),
+                policy=policy,
+                max_payload_bytes=max_bytes,
                 reference_time=ts_ms / 1000.0 if ts_type else None,
             )
             if result.outputs:
@@ -167,11 +177,16 @@ class Pipeline:
 
     def _dead_letter(self, msg: Message, error_class: str, message: str) -> None:
         log.warning(
-            "dead-lettering message", error_class=error_class,
-            topic=msg.topic(), partition=msg.partition(), offset=msg.offset(),
+            "dead-lettering message",
+            error_class=error_class,
+            topic=msg.topic(),
+            partition=msg.partition(),
+            offset=msg.offset(),
         )
         headers = dead_letter_headers(msg, error_class, message)
-        self._backpressure.produce(self._settings.dead_letter_topic, msg.value(), msg.key(), headers)
+        self._backpressure.produce(
+            self._settings.dead_letter_topic, msg.value(), msg.key(), headers
+        )
 
     def _consumer_error(self, error: KafkaError) -> None:
         if error.fatal():
@@ -182,7 +197,9 @@ class Pipeline:
         """Final checkpoint within the grace period; True when nothing is left uncommitted."""
         self._health.stopping = True
         committed = self.checkpoint.commit(self._grace_left())
-        log.info("drained", committed=committed, uncommitted_partitions=len(self.checkpoint.pending))
+        log.info(
+            "drained", committed=committed, uncommitted_partitions=len(self.checkpoint.pending)
+        )
         return committed
 
     def _close(self) -> None:
@@ -217,7 +234,9 @@ class Pipeline:
         lost = [(tp.topic, tp.partition) for tp in partitions]
         self._metrics.rebalances.labels(event="lost").inc()
         self._release(lost)
-        log.warning("partitions lost; their uncommitted work will be redone", partitions=sorted(lost))
+        log.warning(
+            "partitions lost; their uncommitted work will be redone", partitions=sorted(lost)
+        )
 
     def _release(self, partitions: list[tuple[str, int]]) -> None:
         self.checkpoint.forget(partitions)

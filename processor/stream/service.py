@@ -54,15 +54,18 @@ def run_service(
 ) -> int:
     """Run the processor until SIGTERM/SIGINT or a stream failure; returns the exit code."""
     policy = load_site_policy(settings)
-    disable_created_metrics()  # halves the exposition; rate() needs no _created series
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # halves the exposition; rate() needs no _created series
     health = HealthState()
     metrics = Metrics(registry, version=__version__, classifier_version=classifier_version())
     metrics.ready.set_function(lambda: float(health.readiness()[0]))
     host, port = settings.http_host_port()
     server = HttpServer(host, port, health_app(health, registry)).start()
     log.info(
-        "starting", version=__version__, http=f"{host}:{server.port}",
-        kafka=kafka.masked()["common"], output_topic=settings.output_topic,
+        "starting",
+        version=__version__,
+        http=f"{host}:{server.port}",
+        kafka=kafka.masked()["common"],
+        output_topic=settings.output_topic,
         dead_letter_topic=settings.dead_letter_topic,
     )
     pipeline = Pipeline(settings, kafka, metrics, health, policy)

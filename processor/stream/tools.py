@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from processor.errors import StreamError
 from processor.stream.config import KafkaConfig
+from processor.stream.kafka_io import message_headers
 from processor.stream.logs import librdkafka_logger
 
 
@@ -63,8 +64,17 @@ def produce_lines(
             sent += 1
     left = producer.flush(flush_timeout)
     if failures or left:
-        raise StreamError(f"{len(failures)} deliveries failed ({'; '.join(failures)}), {left} unsent")
+        raise StreamError(
+            f"{len(failures)} deliveries failed ({'; '.join(failures)}), {left} unsent"
+        )
     return sent
+
+
+def header_text(value: str | bytes | None) -> str:
+    """A header value as text (invalid UTF-8 replaced)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value or ""
 
 
 def format_record(msg: Message) -> str:
@@ -75,7 +85,7 @@ def format_record(msg: Message) -> str:
     except orjson.JSONDecodeError:
         body = value.decode("utf-8", "replace")
     key = (msg.key() or b"").decode("utf-8", "replace")
-    headers = {k: (v or b"").decode("utf-8", "replace") for k, v in msg.headers() or []}
+    headers = {k: header_text(v) for k, v in message_headers(msg)}
     head = f"# {msg.topic()}[{msg.partition()}]@{msg.offset()} key={key!r}"
     if headers:
         head += " " + orjson.dumps(headers).decode()

@@ -65,12 +65,14 @@ def transform(
         return Transformed(skipped=1)
     if len(value) > max_payload_bytes:
         return _dead_letter(
-            PayloadTooLargeError(f"payload of {len(value)} bytes exceeds the limit of {max_payload_bytes}")
+            PayloadTooLargeError(
+                f"payload of {len(value)} bytes exceeds the limit of {max_payload_bytes}"
+            )
         )
     try:
         result = enrich_payload(value, policy=policy, reference_time=reference_time)
-        outputs = []
-        labels = []
+        outputs: list[tuple[bytes | None, bytes]] = []
+        labels: list[RecordLabels] = []
         for record in result.records:
             outputs.append((record_key(record), serialize(record)))
             labels.append(
@@ -95,7 +97,8 @@ def transform(
         more = len(result.errors) - MAX_LINE_ERRORS_SHOWN
         error = (
             result.errors[0].error_class,
-            f"{len(result.errors)} line(s) failed: {shown}" + (f"; {more} more" if more > 0 else ""),
+            f"{len(result.errors)} line(s) failed: {shown}"
+            + (f"; {more} more" if more > 0 else ""),
         )
     version = result.records[0].schema_version if result.records else 0
     return Transformed(outputs, labels, result.skipped, version, error)

@@ -40,13 +40,23 @@ def create_topics(bootstrap: str, *names: str, partitions: int = 2) -> None:
 
 
 def produce(
-    bootstrap: str, topic: str, values: Iterable[bytes], *, key: bytes | None = None,
-    headers: list[tuple[str, bytes]] | None = None, partition: int | None = None,
+    bootstrap: str,
+    topic: str,
+    values: Iterable[bytes],
+    *,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+    partition: int | None = None,
 ) -> int:
     """Produce every value; returns the count; raises if any delivery failed."""
     errors: list[Any] = []
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
-                         "on_delivery": lambda err, _m: err and errors.append(err)})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "on_delivery": lambda err, _m: err and errors.append(err),
+        }
+    )
     count = 0
     for value in values:
         kwargs: dict[str, Any] = {"key": key, "headers": headers}
@@ -89,8 +99,10 @@ def header(msg: Any, name: str) -> bytes | None:
 
 def source(msg: Any) -> tuple[int, int]:
     """(source partition, source offset) of an output or dead-letter record."""
-    return (int(header(msg, "bounce-processor.source.partition") or b"-1"),
-            int(header(msg, "bounce-processor.source.offset") or b"-1"))
+    return (
+        int(header(msg, "bounce-processor.source.partition") or b"-1"),
+        int(header(msg, "bounce-processor.source.offset") or b"-1"),
+    )
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
@@ -129,7 +141,8 @@ class Processor:
             return {}
         return {
             (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(body) for s in family.samples
+            for family in text_string_to_metric_families(body)
+            for s in family.samples
         }
 
     def metric(self, name: str, **labels: str) -> float:
@@ -158,20 +171,45 @@ class Processor:
 
 
 def start_processor(
-    bootstrap: str, *, input_topic: str, output_topic: str, dead_letter_topic: str, group: str,
-    log: IO[bytes], extra: Iterable[str] = (),
+    bootstrap: str,
+    *,
+    input_topic: str,
+    output_topic: str,
+    dead_letter_topic: str,
+    group: str,
+    log: IO[bytes],
+    extra: Iterable[str] = (),
 ) -> Processor:
     """Start ``python -m processor run`` against ``bootstrap`` with test-friendly timeouts."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     args = [
-        sys.executable, "-m", "processor", "run", "-b", bootstrap,
-        "--input-topic", input_topic, "--output-topic", output_topic,
-        "--dead-letter-topic", dead_letter_topic, "--group-id", group,
-        "--http-address", f"127.0.0.1:{port}", "--log-format", "json",
-        "--commit-interval-seconds", "0.5",
-        "-X", "session.timeout.ms=6000", "-X", "statistics.interval.ms=1000", *extra,
+        sys.executable,
+        "-m",
+        "processor",
+        "run",
+        "-b",
+        bootstrap,
+        "--input-topic",
+        input_topic,
+        "--output-topic",
+        output_topic,
+        "--dead-letter-topic",
+        dead_letter_topic,
+        "--group-id",
+        group,
+        "--http-address",
+        f"127.0.0.1:{port}",
+        "--log-format",
+        "json",
+        "--commit-interval-seconds",
+        "0.5",
+        "-X",
+        "session.timeout.ms=6000",
+        "-X",
+        "statistics.interval.ms=1000",
+        *extra,
     ]
     process = subprocess.Popen(args, stdout=log, stderr=log, env=env, cwd=ROOT)
     proc = Processor(process, port, log)

@@ -33,7 +33,9 @@ pytestmark = pytest.mark.broker
 PARTITIONS = 4
 
 
-def _setup(bootstrap: str, count: int) -> tuple[str, str, str, str, list[bytes], dict[bytes, list[str]]]:
+def _setup(
+    bootstrap: str, count: int
+) -> tuple[str, str, str, str, list[bytes], dict[bytes, list[str]]]:
     topic, out, dlq, group = unique("in"), unique("out"), unique("dlq"), unique("g")
     create_topics(bootstrap, topic, out, dlq, partitions=PARTITIONS)
     lines = synthetic_lines(count)
@@ -53,20 +55,38 @@ def _expected_ids(expected: dict[bytes, list[str]]) -> Counter[str]:
     return Counter(event_id for ids in expected.values() for event_id in ids)
 
 
-def test_kill_9_then_restart_loses_nothing_and_duplicates_only_uncommitted(kafka_broker: str) -> None:
+def test_kill_9_then_restart_loses_nothing_and_duplicates_only_uncommitted(
+    kafka_broker: str,
+) -> None:
     topic, out, dlq, group, lines, expected = _setup(kafka_broker, 60_000)
     with tempfile.TemporaryFile() as log:
-        first = start_processor(kafka_broker, input_topic=topic, output_topic=out,
-                                dead_letter_topic=dlq, group=group, log=log)
+        first = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log,
+        )
         wait_until(lambda: first.consumed(topic) >= 5_000, "first instance mid-stream")
         first.kill()
     at_kill = committed(kafka_broker, group, topic, PARTITIONS)
     with tempfile.TemporaryFile() as log:
-        second = start_processor(kafka_broker, input_topic=topic, output_topic=out,
-                                 dead_letter_topic=dlq, group=group, log=log)
+        second = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log,
+        )
         try:
-            wait_until(lambda: sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines),
-                       "second instance committed everything")
+            wait_until(
+                lambda: (
+                    sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
+                ),
+                "second instance committed everything",
+            )
         finally:
             assert second.terminate() == 0, second.logs()
     outputs = read_all(kafka_broker, out)
@@ -82,18 +102,43 @@ def test_kill_9_then_restart_loses_nothing_and_duplicates_only_uncommitted(kafka
 def test_two_instances_share_partitions_and_survive_one_killed(kafka_broker: str) -> None:
     topic, out, dlq, group, lines, expected = _setup(kafka_broker, 40_000)
     with tempfile.TemporaryFile() as log_a, tempfile.TemporaryFile() as log_b:
-        a = start_processor(kafka_broker, input_topic=topic, output_topic=out, dead_letter_topic=dlq,
-                            group=group, log=log_a, extra=["--batch-size", "200"])
-        b = start_processor(kafka_broker, input_topic=topic, output_topic=out, dead_letter_topic=dlq,
-                            group=group, log=log_b, extra=["--batch-size", "200"])
+        a = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log_a,
+            extra=["--batch-size", "200"],
+        )
+        b = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log_b,
+            extra=["--batch-size", "200"],
+        )
         try:
-            wait_until(lambda: a.get("/readyz")[1] == "ok: 2 partitions assigned\n"
-                       and b.get("/readyz")[1] == "ok: 2 partitions assigned\n", "partitions shared 2+2")
+            wait_until(
+                lambda: (
+                    a.get("/readyz")[1] == "ok: 2 partitions assigned\n"
+                    and b.get("/readyz")[1] == "ok: 2 partitions assigned\n"
+                ),
+                "partitions shared 2+2",
+            )
             a.kill()
-            wait_until(lambda: b.get("/readyz")[1] == f"ok: {PARTITIONS} partitions assigned\n",
-                       "survivor owns every partition")
-            wait_until(lambda: sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines),
-                       "survivor committed everything")
+            wait_until(
+                lambda: b.get("/readyz")[1] == f"ok: {PARTITIONS} partitions assigned\n",
+                "survivor owns every partition",
+            )
+            wait_until(
+                lambda: (
+                    sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
+                ),
+                "survivor committed everything",
+            )
         finally:
             if a.process.poll() is None:
                 a.kill()
@@ -103,10 +148,16 @@ def test_two_instances_share_partitions_and_survive_one_killed(kafka_broker: str
 
 
 def test_sigterm_drains_and_commits_everything_produced(kafka_broker: str) -> None:
-    topic, out, dlq, group, lines, expected = _setup(kafka_broker, 60_000)
+    topic, out, dlq, group, _lines, expected = _setup(kafka_broker, 60_000)
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(kafka_broker, input_topic=topic, output_topic=out,
-                               dead_letter_topic=dlq, group=group, log=log)
+        proc = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log,
+        )
         wait_until(lambda: proc.consumed(topic) >= 2_000, "mid-stream")
         assert proc.terminate() == 0, proc.logs()
     offsets = committed(kafka_broker, group, topic, PARTITIONS)
@@ -129,21 +180,40 @@ def test_broker_paused_longer_than_request_timeout_loses_nothing(
     kafka_broker: str, embedded_broker: EmbeddedBroker
 ) -> None:
     topic, out, dlq, group, lines, expected = _setup(kafka_broker, 60_000)
-    timeouts = ["-X", "socket.timeout.ms=2000", "-X", "producer.request.timeout.ms=2000",
-                "-X", "producer.message.timeout.ms=120000"]
+    timeouts = [
+        "-X",
+        "socket.timeout.ms=2000",
+        "-X",
+        "producer.request.timeout.ms=2000",
+        "-X",
+        "producer.message.timeout.ms=120000",
+    ]
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(kafka_broker, input_topic=topic, output_topic=out,
-                               dead_letter_topic=dlq, group=group, log=log, extra=timeouts)
+        proc = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log,
+            extra=timeouts,
+        )
         try:
             wait_until(lambda: proc.consumed(topic) >= 1_000, "mid-stream")
             embedded_broker.pause()
             try:
                 time.sleep(5)  # longer than socket/request timeouts (2 s)
-                wait_until(lambda: proc.get("/readyz")[0] == 503, "not ready while the broker is away", 30)
+                wait_until(
+                    lambda: proc.get("/readyz")[0] == 503, "not ready while the broker is away", 30
+                )
             finally:
                 embedded_broker.resume()
-            wait_until(lambda: sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines),
-                       "everything committed after the outage")
+            wait_until(
+                lambda: (
+                    sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
+                ),
+                "everything committed after the outage",
+            )
             wait_until(lambda: proc.get("/readyz")[0] == 200, "ready again")
             assert proc.process.poll() is None
         finally:

@@ -65,17 +65,33 @@ def run(kafka_broker: str) -> Iterator[Run]:
     produce(kafka_broker, topic, [inputs[5]], partition=1)  # processing goes on after bad input
     total = len(inputs) + 3
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(kafka_broker, input_topic=topic, output_topic=out, dead_letter_topic=dlq,
-                               group=group, log=log, extra=["--max-payload-bytes", "4096"])
+        proc = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log,
+            extra=["--max-payload-bytes", "4096"],
+        )
         try:
             wait_until(lambda: proc.consumed(topic) == total, "all input consumed")
-            wait_until(lambda: committed(kafka_broker, group, topic, 2) == {0: len(inputs), 1: 3},
-                       "offsets committed")
+            wait_until(
+                lambda: committed(kafka_broker, group, topic, 2) == {0: len(inputs), 1: 3},
+                "offsets committed",
+            )
             metrics = proc.metrics()
         finally:
             assert proc.terminate() == 0, proc.logs()
-    yield Run(kafka_broker, inputs, read_all(kafka_broker, out), read_all(kafka_broker, dlq),
-              metrics, group, topic)
+    yield Run(
+        kafka_broker,
+        inputs,
+        read_all(kafka_broker, out),
+        read_all(kafka_broker, dlq),
+        metrics,
+        group,
+        topic,
+    )
 
 
 def test_every_delivery_line_is_enriched_once_with_key_and_headers(run: Run) -> None:
@@ -89,9 +105,12 @@ def test_every_delivery_line_is_enriched_once_with_key_and_headers(run: Run) -> 
     for msg in run.outputs:
         record = orjson.loads(msg.value())
         assert msg.key() == (record["recipient"] or "").lower().encode() or (
-            record["recipient"] is None and msg.key() is None)
+            record["recipient"] is None and msg.key() is None
+        )
         assert header(msg, "content-type") == b"application/json"
-        assert header(msg, "bounce-processor.schema.version") == str(record["schema_version"]).encode()
+        assert (
+            header(msg, "bounce-processor.schema.version") == str(record["schema_version"]).encode()
+        )
         assert header(msg, "bounce-processor.source.topic") == run.topic.encode()
         partition, offset = source(msg)
         value = run.inputs[offset] if partition == 0 else run.inputs[5]
@@ -99,12 +118,16 @@ def test_every_delivery_line_is_enriched_once_with_key_and_headers(run: Run) -> 
 
 
 def test_known_lines_get_known_verdicts(run: Run) -> None:
-    by_recipient = {orjson.loads(m.value())["recipient"]: orjson.loads(m.value()) for m in run.outputs}
+    by_recipient = {
+        orjson.loads(m.value())["recipient"]: orjson.loads(m.value()) for m in run.outputs
+    }
     assert by_recipient["no.such.user@example.org"]["verdict"] == "hard"
     assert by_recipient["no.such.user@example.org"]["enhanced_status"]["code"] == "5.1.1"
     assert by_recipient["Alice.Martin@example.org"]["verdict"] == "success"
     assert by_recipient["erin@example.org"]["verdict"] == "soft"
-    alice = next(m for m in run.outputs if orjson.loads(m.value())["recipient"] == "Alice.Martin@example.org")
+    alice = next(
+        m for m in run.outputs if orjson.loads(m.value())["recipient"] == "Alice.Martin@example.org"
+    )
     assert alice.key() == b"alice.martin@example.org"
 
 
@@ -113,7 +136,10 @@ def test_unprocessable_input_is_dead_lettered_with_original_bytes(run: Run) -> N
     assert len(bad_in_sample) == 1
     by_value = {m.value(): m for m in run.dead}
     assert set(by_value) == {BAD_JSON, b"x" * 5000, bad_in_sample[0]}
-    for value, error_class, offset in ((BAD_JSON, b"invalid_json", 0), (b"x" * 5000, b"payload_too_large", 1)):
+    for value, error_class, offset in (
+        (BAD_JSON, b"invalid_json", 0),
+        (b"x" * 5000, b"payload_too_large", 1),
+    ):
         msg = by_value[value]
         assert msg.key() == (b"k-bad" if offset == 0 else b"k-big")
         assert msg.headers()[:2] == ORIGINAL_HEADERS
@@ -123,8 +149,21 @@ def test_unprocessable_input_is_dead_lettered_with_original_bytes(run: Run) -> N
         message = header(msg, "bounce-processor.error.message") or b""
         assert 0 < len(message) <= 512 and all(b >= 0x20 for b in message)
         assert header(msg, "bounce-processor.processor.version") is not None
-    assert run.metrics[("bounce_processor_messages_dead_lettered_total", (("error_class", "invalid_json"),))] == 2
-    assert run.metrics[("bounce_processor_messages_dead_lettered_total", (("error_class", "payload_too_large"),))] == 1
+    assert (
+        run.metrics[
+            ("bounce_processor_messages_dead_lettered_total", (("error_class", "invalid_json"),))
+        ]
+        == 2
+    )
+    assert (
+        run.metrics[
+            (
+                "bounce_processor_messages_dead_lettered_total",
+                (("error_class", "payload_too_large"),),
+            )
+        ]
+        == 1
+    )
 
 
 def _parses(value: bytes) -> bool:
@@ -140,38 +179,64 @@ def test_metrics_count_exactly_what_was_produced(run: Run) -> None:
 
     def enhanced_label(r: dict[str, Any]) -> str:
         status = r["enhanced_status"]
-        return "none" if status is None else (status["code"] if status["registered"] else "unregistered")
+        return (
+            "none"
+            if status is None
+            else (status["code"] if status["registered"] else "unregistered")
+        )
 
     def reply_label(r: dict[str, Any]) -> str:
         reply = r["reply_code"]
         return "none" if reply is None else (str(reply["code"]) if reply["registered"] else "other")
 
     def series(name: str, labels: tuple[str, ...]) -> Counter[tuple[str, ...]]:
-        return Counter({
-            tuple(dict(lbl)[k] for k in labels): v
-            for (n, lbl), v in run.metrics.items() if n == name and v > 0
-        })
+        return Counter(
+            {
+                tuple(dict(lbl)[k] for k in labels): v
+                for (n, lbl), v in run.metrics.items()
+                if n == name and v > 0
+            }
+        )
 
     assert series("bounce_processor_enhanced_status_total", ("code", "verdict")) == Counter(
-        (enhanced_label(r), r["verdict"]) for r in records)
+        (enhanced_label(r), r["verdict"]) for r in records
+    )
     assert series("bounce_processor_reply_code_total", ("code", "verdict")) == Counter(
-        (reply_label(r), r["verdict"]) for r in records)
-    assert series("bounce_processor_delivery_events_total", ("status", "verdict", "reason")) == Counter(
-        (r["delivery_status"], r["verdict"], r["reason"]) for r in records)
+        (reply_label(r), r["verdict"]) for r in records
+    )
+    assert series(
+        "bounce_processor_delivery_events_total", ("status", "verdict", "reason")
+    ) == Counter((r["delivery_status"], r["verdict"], r["reason"]) for r in records)
     assert run.metrics[("bounce_processor_records_produced_total", ())] == len(records)
-    assert run.metrics[("bounce_processor_messages_consumed_total", (("topic", run.topic),))] == len(run.inputs) + 3
-    skipped = sum(enrich_payload(v).skipped for v in run.inputs if _parses(v) or not v.startswith(b"{"))
-    assert run.metrics[("bounce_processor_lines_skipped_total", ())] == skipped + enrich_payload(run.inputs[5]).skipped
+    assert (
+        run.metrics[("bounce_processor_messages_consumed_total", (("topic", run.topic),))]
+        == len(run.inputs) + 3
+    )
+    skipped = sum(
+        enrich_payload(v).skipped for v in run.inputs if _parses(v) or not v.startswith(b"{")
+    )
+    assert (
+        run.metrics[("bounce_processor_lines_skipped_total", ())]
+        == skipped + enrich_payload(run.inputs[5]).skipped
+    )
 
 
 def test_readiness_and_liveness_routes(kafka_broker: str) -> None:
     topic, out, dlq = unique("in"), unique("out"), unique("dlq")
     create_topics(kafka_broker, topic, out, dlq, partitions=1)
     with tempfile.TemporaryFile() as log:
-        proc: Processor = start_processor(kafka_broker, input_topic=topic, output_topic=out,
-                                          dead_letter_topic=dlq, group=unique("g"), log=log)
+        proc: Processor = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=unique("g"),
+            log=log,
+        )
         try:
-            wait_until(lambda: proc.get("/readyz") == (200, "ok: 1 partitions assigned\n"), "assigned")
+            wait_until(
+                lambda: proc.get("/readyz") == (200, "ok: 1 partitions assigned\n"), "assigned"
+            )
             assert proc.get("/healthz") == (200, "ok: ok\n")
             assert proc.get("/nope")[0] == 404
             assert proc.metric("bounce_processor_ready") == 1.0
