@@ -8,8 +8,10 @@ Data flow::
       -> EnrichedRecord     (processor.enrich: event + code meanings + classification)
       -> JSON bytes         (processor.record.serialize) + metric counts
 
-All types are frozen, slotted dataclasses: cheap to build on the hot path and
-serialised natively by orjson.
+All types are slotted dataclasses, serialised natively by orjson. The two
+built once per recipient on the hot path (:class:`DeliveryEvent`,
+:class:`EnrichedRecord`) are not ``frozen`` because a frozen dataclass's
+``__init__`` costs several times more; treat them as immutable all the same.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Action(StrEnum):
 class Reason(StrEnum):
     """Why a delivery failed (or did not), a small snake_case taxonomy.
 
-    The one-line meanings are in ``processor/classify/data/reasons.toml``;
+    The one-line meanings are in ``processor/classifier/data/reasons.toml``;
     README.md documents the whole table and its default verdicts.
     """
 
@@ -150,7 +152,7 @@ class ReplyCode:
     reference: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeliveryEvent:
     """One delivery outcome for one recipient, as the MTA or producer reported it.
 
@@ -228,7 +230,7 @@ class Classification:
     explanation: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EnrichedRecord:
     """The output record: one per recipient per delivery event.
 

@@ -24,7 +24,7 @@ import orjson
 from processor.errors import InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
 from processor.parse.json_event import is_generic_event, parse_generic_event
-from processor.parse.postfix import parse_postfix_message
+from processor.parse.postfix import parse_delivery_line_fast, parse_postfix_message
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
 from processor.parse.syslog import SyslogLine, split_syslog
 
@@ -118,6 +118,10 @@ def _text_line(result: ParsedPayload, raw_line: bytes, line_number: int, referen
         _json_document(result, document, line_number, reference_day)
         return
     line = raw_line.decode("utf-8", "replace")
+    event = parse_delivery_line_fast(line, raw_line, reference_day)
+    if event is not None:
+        result.events.append(event)
+        return
     split = split_syslog(line, reference_day)
     if split is None:
         result.add_error(
@@ -140,6 +144,9 @@ def parse_payload(raw: bytes, reference_day: int) -> ParsedPayload:
     :raises InvalidJSONError: the payload is a single JSON document that does not parse.
     """
     result = ParsedPayload()
+    if b"\n" not in raw and raw[:1].isalpha():  # the common case: one syslog line
+        _text_line(result, raw.rstrip(b"\r "), 1, reference_day)
+        return result
     stripped = raw.strip()
     if not stripped:
         return result

@@ -19,11 +19,13 @@ manuals; ``dsn=`` is the RFC 3463 status Postfix recorded).
 
 from __future__ import annotations
 
+import re
+
 from processor.errors import InvalidEventError
 from processor.model import DeliveryEvent, DeliveryStatus
-from processor.parse.syslog import SyslogLine
+from processor.parse.syslog import SyslogLine, bsd_timestamp
 
-__all__ = ["NOT_DELIVERY", "parse_postfix_message"]
+__all__ = ["NOT_DELIVERY", "parse_delivery_line_fast", "parse_postfix_message"]
 
 NOT_DELIVERY = None
 """Returned for Postfix lines that are not delivery outcomes (skipped, counted)."""
@@ -42,6 +44,20 @@ _STATUSES = {
     "undeliverable": DeliveryStatus.UNDELIVERABLE,
 }
 _MAX_QUEUE_ID = 32
+
+# The common case in one anchored match: an RFC 3164 line from a delivery
+# agent with the usual fields in Postfix's order. Every field's character
+# class excludes the delimiter after it, so the match never backtracks into a
+# field; the final ``(.*)\)`` backtracks at most once over the text: linear.
+# Lines this does not match take the general path (same result, slower).
+_FAST_DELIVERY = re.compile(
+    r"([A-Z][a-z]{2}) {1,2}([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?) "
+    r"([^ ]{1,255}) (postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[([0-9]{1,10})\]: "
+    r"([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
+    r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9.]{1,16}), "
+    r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})(?: \((.*)\))?\Z",
+    re.DOTALL,
+)
 
 
 def daemon_of(program: str) -> str | None:
@@ -66,9 +82,23 @@ def _split_queue_id(message: str) -> tuple[str, str] | None:
 def _split_fields(text: str) -> tuple[dict[str, str], str | None]:
     """Split ``k=v, k=<v>, ..., status=word (text)`` into fields and the parenthesised text.
 
-    Values in angle brackets may hold ``, ``; the ``status`` value is its first
-    word; what follows it in parentheses is the diagnostic text.
+    Fast path: split on ``", "`` before ``, status=``; when an address in angle
+    brackets holds ``", "`` itself, :func:`_split_fields_slowly` takes over.
     """
+    head, found, tail = text.partition(", status=")
+    if not found:
+        return _split_fields_slowly(text)
+    fields: dict[str, str] = {}
+    for item in head.split(", "):
+        key, equals, value = item.partition("=")
+        if not equals or (value.startswith("<") and not value.endswith(">")):
+            return _split_fields_slowly(text)
+        fields[key] = value
+    return _status_field(fields, tail, 0)
+
+
+def _split_fields_slowly(text: str) -> tuple[dict[str, str], str | None]:
+    """Field by field, reading values in angle brackets whole (they may hold ``", "``)."""
     fields: dict[str, str] = {}
     position, length = 0, len(text)
     while position < length:
@@ -92,10 +122,11 @@ def _split_fields(text: str) -> tuple[dict[str, str], str | None]:
 
 def _status_field(fields: dict[str, str], text: str, start: int) -> tuple[dict[str, str], str | None]:
     """Read ``status=WORD`` and an optional `` (diagnostic)`` / ``, returned to sender``."""
-    end = start
-    length = len(text)
-    while end < length and text[end] not in " ,(":
-        end += 1
+    space = text.find(" ", start)
+    comma = text.find(",", start)
+    if space < 0 or 0 <= comma < space:
+        space = comma
+    end = len(text) if space < 0 else space
     fields["status"] = text[start:end]
     rest = text[end:].lstrip(" ")
     if rest.startswith("("):
@@ -229,3 +260,42 @@ def parse_postfix_message(line: SyslogLine, identity: bytes) -> DeliveryEvent | 
     if daemon == "cleanup":
         return _cleanup_discard(line, queue_id, rest, identity)
     return NOT_DELIVERY
+
+
+def parse_delivery_line_fast(line: str, identity: bytes, reference_day: int) -> DeliveryEvent | None:
+    """Parse the common RFC 3164 delivery line in one regex match.
+
+    :returns: the same event :func:`parse_postfix_message` would build, or
+        ``None`` when the line is not of the common shape (then use the general path).
+    """
+    found = _FAST_DELIVERY.match(line)
+    if found is None:
+        return None
+    (month, day, clock, host, program, daemon, _pid, queue_id, to, orig_to,
+     relay, delay, delays, dsn, status_word, text) = found.groups()  # fmt: skip
+    status = _STATUSES.get(status_word)
+    if status is None or daemon not in _DELIVERY_DAEMONS:
+        return None
+    if daemon == "discard" and status is DeliveryStatus.SENT:
+        status = DeliveryStatus.DISCARDED
+    return DeliveryEvent(
+        "postfix",
+        status,
+        to,
+        orig_to,
+        None,
+        queue_id,
+        bsd_timestamp(month, day, clock, None, reference_day),
+        host,
+        program,
+        relay,
+        float(delay),
+        delays,
+        dsn,
+        None,
+        None,
+        text,
+        None,
+        status is DeliveryStatus.DELIVERABLE or status is DeliveryStatus.UNDELIVERABLE,
+        identity=identity,
+    )

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["SyslogLine", "resolve_year", "split_syslog", "to_rfc3339_utc"]
+__all__ = ["SyslogLine", "bsd_timestamp", "resolve_year", "split_syslog", "to_rfc3339_utc"]
 
 _MONTHS = {
     "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
@@ -96,10 +96,15 @@ def _iso_timestamp(token: str) -> str | None:
     return to_rfc3339_utc(moment)
 
 
-def _bsd_timestamp(
+def bsd_timestamp(
     month: str, day: str, clock: str, year: int | None, reference_day: int
 ) -> str | None:
-    """Build an RFC 3339 UTC string from BSD syslog parts; ``None`` if invalid."""
+    """Build an RFC 3339 UTC string from BSD syslog parts; ``None`` if invalid.
+
+    :param month: ``"Jan"`` .. ``"Dec"``; :param day: ``"1"`` .. ``"31"``;
+    :param clock: ``"hh:mm:ss"`` with optional ``.ffffff``; :param year: or
+    ``None`` to resolve it from ``reference_day`` (see :func:`resolve_year`).
+    """
     month_number = _MONTHS.get(month)
     if month_number is None or not day.isdigit() or len(day) > 2 or len(clock) < 8:
         return None
@@ -213,7 +218,7 @@ def _bsd_line(line: str, reference_day: int, year: int | None = None) -> SyslogL
     if len(clock) == 4 and clock.isdigit():  # "Nov 29 2026 10:00:01"
         year = int(clock)
         clock, _, rest = rest.partition(" ")
-    timestamp = _bsd_timestamp(month, day, clock, year, reference_day)
+    timestamp = bsd_timestamp(month, day, clock, year, reference_day)
     if timestamp is None:
         return None
     return _host_program_message(rest, timestamp)

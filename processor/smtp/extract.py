@@ -21,6 +21,7 @@ Not codes: IP addresses (``192.0.2.1``), versions (``v2.1.10``), dates
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = ["ExtractedCodes", "extract_codes", "extract_smtp_command", "normalise_enhanced"]
@@ -72,6 +73,7 @@ class ExtractedCodes(NamedTuple):
 _NONE = ExtractedCodes(None, None)
 
 
+@lru_cache(maxsize=4096)
 def normalise_enhanced(code: str) -> str | None:
     """Return ``code`` as a canonical RFC 3463 code, or ``None`` if malformed.
 

@@ -1,0 +1,159 @@
+"""Decide verdict, reason and action for one delivery event.
+
+Order of evidence (README "Classification policy"):
+
+1. The MTA's own outcome: delivered/discarded -> ``success``; deferred,
+   SOFTBOUNCE, expired -> transient (``soft``); bounced -> permanent.
+   Without an MTA outcome the reply code's first digit, then the enhanced
+   code's class decide (RFC 5321 §4.2.1, RFC 3463 §3.1, RFC 2034 §3).
+2. The reason: a text rule on the diagnostic text (specific wording beats a
+   generic or contradicting code), else the enhanced status code table, else
+   the reply code table, else the unregistered code's subject, else
+   ``undetermined``.
+3. The verdict: transient -> ``soft``; permanent -> the policy's verdict for
+   the reason (hard for user_unknown, host_unknown, address_invalid,
+   mailbox_disabled, has_moved, suppressed, undetermined); nothing to go on ->
+   ``unknown``. The ``class`` profile uses the failure class alone.
+"""
+
+from __future__ import annotations
+
+from processor.classifier.evidence import NO_CLASS, PERMANENT, SUCCESS, Evidence, gather_evidence
+from processor.classifier.policy import Policy, default_policy
+from processor.classifier.rules import code_tables
+from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
+
+__all__ = ["classify_event"]
+
+_ACTIONS = {
+    Verdict.HARD: Action.SUPPRESS,
+    Verdict.SOFT: Action.RETRY,
+    Verdict.SUCCESS: Action.NONE,
+    Verdict.UNKNOWN: Action.NONE,
+}
+_CACHE_LIMIT = 65_536
+_CACHE_TEXT_LIMIT = 2_048
+
+
+def _code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
+    """Reason from the enhanced code, then the reply code; ``None`` if neither gives one."""
+    tables = code_tables()
+    reason: Reason | None = None
+    rule_id = ""
+    code = evidence.enhanced_code
+    if code is not None:
+        key = code[2:]
+        if evidence.failure_class != PERMANENT and key in tables.enhanced_transient:
+            reason = tables.enhanced_transient[key]
+        else:
+            reason = tables.enhanced.get(key)
+        rule_id = f"enhanced.X.{key}"
+        if reason is None:
+            subject = key.partition(".")[0]
+            reason = tables.subject_fallback.get(subject, Reason.UNDETERMINED)
+            rule_id = f"enhanced.X.{subject}.unregistered"
+    reply = evidence.reply_code
+    if reply is not None and (reason is None or reason is Reason.UNDETERMINED):
+        reply_reason = tables.reply.get(reply)
+        if reply_reason is not None and (reason is None or reply_reason is not Reason.UNDETERMINED):
+            return reply_reason, f"reply.{reply}"
+    if reason is None:
+        return None
+    return reason, rule_id
+
+
+def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[Reason, str, str]:
+    """Return (reason, rule id, evidence words)."""
+    if evidence.failure_class == SUCCESS:
+        if event.status is DeliveryStatus.DISCARDED:
+            return Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
+        return Reason.DELIVERED, "status.delivered", "delivered"
+    if event.status is DeliveryStatus.EXPIRED:
+        return Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)"
+    if event.diagnostic:
+        rule = policy.text_rules.first_match(event.diagnostic, evidence.failure_class)
+        if rule is not None:
+            return rule.reason, f"text.{rule.rule_id}", f"text rule {rule.rule_id} matched"
+    from_codes = _code_reason(evidence)
+    if from_codes is not None:
+        reason, rule_id = from_codes
+        return reason, rule_id, f"code rule {rule_id}"
+    return Reason.UNDETERMINED, "none", "no recognisable reason"
+
+
+def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: DeliveryStatus) -> Verdict:
+    failure_class = evidence.failure_class
+    if failure_class == SUCCESS:
+        return Verdict.SUCCESS
+    if failure_class == NO_CLASS:
+        return Verdict.UNKNOWN
+    if failure_class != PERMANENT or status is DeliveryStatus.EXPIRED:
+        return Verdict.SOFT
+    if policy.profile == "class":
+        return Verdict.HARD
+    return policy.permanent_verdicts[reason]
+
+
+def _explain(evidence: Evidence, words: str, reason: Reason, verdict: Verdict) -> str:
+    parts = [f"{evidence.class_basis}: {_CLASS_WORDS[evidence.failure_class]}", words]
+    if evidence.conflict:
+        parts.append(
+            f"enhanced status {evidence.enhanced_code} contradicts reply {evidence.reply_code}; "
+            "the reply decides the class (RFC 2034 §3)"
+        )
+    if evidence.mta_dsn is not None and evidence.mta_dsn != evidence.enhanced_code:
+        parts.append(
+            f"MTA dsn={evidence.mta_dsn} differs from the remote's {evidence.enhanced_code}; "
+            "the remote's code is kept"
+        )
+    parts.append(f"{reason.value} -> {verdict.value}")
+    return "; ".join(parts)
+
+
+_CLASS_WORDS = {
+    SUCCESS: "success",
+    4: "transient failure",
+    PERMANENT: "permanent failure",
+    NO_CLASS: "nothing to go on",
+}
+
+
+def classify_event(
+    event: DeliveryEvent, policy: Policy | None = None
+) -> tuple[Evidence, Classification]:
+    """Classify one delivery event.
+
+    :param event: the parsed event.
+    :param policy: classification policy; ``None`` uses the built-in default.
+    :returns: the evidence (codes, their sources, failure class) and the
+        :class:`~processor.model.Classification`.
+
+    Decisions are cached per policy on (evidence, status, diagnostic text);
+    deliveries and expiries do not depend on the text, so they always hit.
+    """
+    if policy is None:
+        policy = default_policy()
+    evidence = gather_evidence(event)
+    status = event.status
+    diagnostic = event.diagnostic
+    if evidence.failure_class == SUCCESS or status is DeliveryStatus.EXPIRED:
+        diagnostic = None  # the decision does not depend on the text
+    elif diagnostic is not None and len(diagnostic) > _CACHE_TEXT_LIMIT:
+        return evidence, _decide(event, evidence, policy)
+    key = (evidence, status, diagnostic)
+    cache = policy.cache
+    decision = cache.get(key)
+    if decision is None:
+        decision = _decide(event, evidence, policy)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = decision
+    return evidence, decision
+
+
+def _decide(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> Classification:
+    reason, rule_id, words = _reason(event, evidence, policy)
+    verdict = _verdict(evidence, reason, policy, event.status)
+    return Classification(
+        verdict, reason, _ACTIONS[verdict], rule_id, _explain(evidence, words, reason, verdict)
+    )

@@ -1,0 +1,222 @@
+"""Rule tables: text rules (RE2 set), code -> reason tables, reason verdicts.
+
+All tables are data files in ``processor/classifier/data/`` (TOML), loaded once.
+Text rules are compiled into one RE2 ``Set``: one linear-time pass over the
+diagnostic text finds every rule that matches (RE2 guarantees time linear in
+the input, so hostile diagnostic strings cannot cause catastrophic
+backtracking).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import re2
+
+from processor.errors import PolicyError
+from processor.model import Reason
+
+__all__ = [
+    "CodeTables",
+    "TextRule",
+    "TextRuleSet",
+    "builtin_text_rules",
+    "code_tables",
+    "compile_text_rules",
+    "hard_reasons",
+    "parse_text_rules",
+]
+
+_PERMANENT, _TRANSIENT = 5, 4
+_RE2_MAX_MEM = 64 << 20  # bytes for the compiled set and its DFA cache
+
+
+@dataclass(frozen=True, slots=True)
+class TextRule:
+    """One text rule.
+
+    :param rule_id: stable id, e.g. ``"google.over_quota"``.
+    :param reason: the reason the rule gives.
+    :param patterns: RE2 patterns, matched case-insensitively anywhere in the text.
+    :param classes: failure classes the rule applies to (4 transient, 5 permanent).
+    :param provider: mailbox provider the wording belongs to, if any.
+    :param doc: URL of the provider documentation the rule is based on.
+    :param example: a realistic diagnostic text the rule must classify.
+    """
+
+    rule_id: str
+    reason: Reason
+    patterns: tuple[str, ...]
+    classes: frozenset[int]
+    provider: str | None = None
+    doc: str | None = None
+    example: str | None = None
+
+
+class TextRuleSet:
+    """Ordered text rules compiled into one RE2 set; the first matching rule wins."""
+
+    __slots__ = ("_pattern_rule", "_set", "rules")
+
+    def __init__(self, rules: list[TextRule]) -> None:
+        """Compile ``rules``.
+
+        :raises PolicyError: a pattern is not valid RE2 syntax (the message names the rule).
+        """
+        options = re2.Options()
+        options.case_sensitive = False
+        options.never_capture = True
+        options.max_mem = _RE2_MAX_MEM
+        compiled = re2.Set.SearchSet(options)
+        pattern_rule: list[int] = []
+        for index, rule in enumerate(rules):
+            for pattern in rule.patterns:
+                try:
+                    compiled.Add(pattern)
+                except re2.error as error:
+                    raise PolicyError(f"text rule {rule.rule_id!r}: bad pattern {pattern!r}: {error}") from None
+                pattern_rule.append(index)
+        if pattern_rule:
+            compiled.Compile()
+        self.rules = tuple(rules)
+        self._set = compiled if pattern_rule else None
+        self._pattern_rule = tuple(pattern_rule)
+
+    def first_match(self, text: str, failure_class: int) -> TextRule | None:
+        """Return the first rule (file order) that matches ``text`` for ``failure_class``.
+
+        :param text: diagnostic text of any length.
+        :param failure_class: 4 (transient) or 5 (permanent); rules restricted
+            to the other class are passed over.
+        """
+        if self._set is None:
+            return None
+        matches = self._set.Match(text)
+        if not matches:
+            return None
+        pattern_rule = self._pattern_rule
+        for rule_index in sorted({pattern_rule[m] for m in matches}):
+            rule = self.rules[rule_index]
+            if failure_class in rule.classes:
+                return rule
+        return None
+
+
+def _read_toml(name: str) -> dict[str, Any]:
+    text = resources.files("processor.classifier").joinpath("data", name).read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _reason(value: object, where: str) -> Reason:
+    try:
+        return Reason(str(value))
+    except ValueError:
+        known = ", ".join(r.value for r in Reason)
+        raise PolicyError(f"{where}: unknown reason {value!r}; known reasons: {known}") from None
+
+
+def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not rule_id:
+        raise PolicyError(f"{where}: every text rule needs a string 'id'")
+    patterns = entry.get("patterns")
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        raise PolicyError(f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of strings")
+    classes = entry.get("classes", [_TRANSIENT, _PERMANENT])
+    if not isinstance(classes, list) or not set(classes) <= {_TRANSIENT, _PERMANENT} or not classes:
+        raise PolicyError(f"{where}: rule {rule_id!r}: 'classes' must be a list of 4 and/or 5")
+    unknown = set(entry) - {"id", "reason", "patterns", "classes", "provider", "doc", "example"}
+    if unknown:
+        raise PolicyError(f"{where}: rule {rule_id!r}: unknown keys {sorted(unknown)}")
+    return TextRule(
+        rule_id=rule_id,
+        reason=_reason(entry.get("reason"), f"{where}: rule {rule_id!r}"),
+        patterns=tuple(patterns),
+        classes=frozenset(classes),
+        provider=entry.get("provider"),
+        doc=entry.get("doc"),
+        example=entry.get("example"),
+    )
+
+
+def parse_text_rules(entries: object, where: str) -> list[TextRule]:
+    """Validate a list of rule tables (from TOML or YAML) into :class:`TextRule` objects.
+
+    :raises PolicyError: naming ``where``, the rule and the problem.
+    """
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise PolicyError(f"{where}: text rules must be a list of tables")
+    rules = [_rule_from_table(entry, where) for entry in entries]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.rule_id in seen:
+            raise PolicyError(f"{where}: duplicate rule id {rule.rule_id!r}")
+        seen.add(rule.rule_id)
+    return rules
+
+
+@cache
+def builtin_text_rules() -> tuple[TextRule, ...]:
+    """The shipped text rules, in evaluation order (``data/text_rules.toml``)."""
+    return tuple(parse_text_rules(_read_toml("text_rules.toml").get("rule"), "text_rules.toml"))
+
+
+def compile_text_rules(site_rules: list[TextRule]) -> TextRuleSet:
+    """Site rules first (they win), then the built-in rules."""
+    return TextRuleSet([*site_rules, *builtin_text_rules()])
+
+
+@dataclass(frozen=True, slots=True)
+class CodeTables:
+    """Code -> reason tables (``data/code_rules.toml``).
+
+    :param enhanced: ``"subject.detail"`` (e.g. ``"1.1"``) -> reason, any class.
+    :param enhanced_transient: overrides of ``enhanced`` for transient failures.
+    :param subject_fallback: subject digit(s) -> reason for unregistered codes.
+    :param reply: basic reply code -> reason.
+    """
+
+    enhanced: dict[str, Reason]
+    enhanced_transient: dict[str, Reason]
+    subject_fallback: dict[str, Reason]
+    reply: dict[int, Reason]
+
+
+def _strip_class(pattern: str) -> str:
+    if not pattern.startswith("X."):
+        raise PolicyError(f"code_rules.toml: enhanced keys must look like 'X.1.1', got {pattern!r}")
+    return pattern[2:]
+
+
+@cache
+def code_tables() -> CodeTables:
+    """Load ``data/code_rules.toml`` once."""
+    data = _read_toml("code_rules.toml")
+    where = "code_rules.toml"
+    return CodeTables(
+        enhanced={_strip_class(k): _reason(v, where) for k, v in data["enhanced"].items()},
+        enhanced_transient={
+            _strip_class(k): _reason(v, where) for k, v in data["enhanced_transient"].items()
+        },
+        subject_fallback={k: _reason(v, where) for k, v in data["subject_fallback"].items()},
+        reply={int(k): _reason(v, where) for k, v in data["reply"].items()},
+    )
+
+
+@cache
+def reason_descriptions() -> dict[Reason, str]:
+    """Reason -> one-sentence description (``data/reasons.toml``)."""
+    return {_reason(k, "reasons.toml"): v["description"] for k, v in _read_toml("reasons.toml").items()}
+
+
+@cache
+def hard_reasons() -> frozenset[Reason]:
+    """Reasons whose permanent failures are hard bounces by default (``data/reasons.toml``)."""
+    data = _read_toml("reasons.toml")
+    return frozenset(
+        _reason(name, "reasons.toml") for name, entry in data.items() if entry["hard_when_permanent"]
+    )

@@ -1,0 +1,148 @@
+"""Core commands that need no broker: ``classify`` and ``explain``.
+
+``bounce-processor classify [FILE ...]`` reads raw delivery events (stdin when
+no file is given), one payload per line, and writes one enriched JSON record
+per line to stdout. Lines that cannot be processed are reported on stderr
+(control characters escaped) and make the exit status 1. ``--summary`` adds
+a table of verdicts, reasons and codes on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+import click
+import orjson
+
+from processor.classifier.policy import Policy, load_policy
+from processor.enrich import enrich_payload
+from processor.errors import PayloadError, PolicyError
+from processor.model import EnrichedRecord
+from processor.record import serialize
+from processor.smtp.codes import enhanced_metric_label, reply_metric_label
+from processor.smtp.explain import explain_command
+
+__all__ = ["classify_command", "explain_command", "safe_text"]
+
+_MAX_ECHO = 200
+_TOP = 10
+
+
+def safe_text(text: str, limit: int = _MAX_ECHO) -> str:
+    """Make remote-controlled text safe for a terminal or log line.
+
+    Control characters (C0, DEL, C1, including ESC of terminal escape
+    sequences) are shown as ``\\xNN`` escapes and the text is cut to ``limit``
+    characters.
+    """
+    cut = text[:limit]
+    if cut.isprintable():
+        return cut + ("..." if len(text) > limit else "")
+    escaped = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in cut)
+    return escaped + ("..." if len(text) > limit else "")
+
+
+class Summary:
+    """Counts of verdicts, reasons and codes over the records of one run."""
+
+    def __init__(self) -> None:
+        """Start with empty counters."""
+        self.verdicts: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.enhanced: Counter[str] = Counter()
+        self.replies: Counter[str] = Counter()
+        self.skipped = 0
+        self.errors = 0
+
+    def add(self, record: EnrichedRecord) -> None:
+        """Count one record."""
+        self.verdicts[record.verdict.value] += 1
+        self.reasons[record.reason.value] += 1
+        status = record.enhanced_status
+        self.enhanced[status.code if status else enhanced_metric_label(None)] += 1
+        self.replies[reply_metric_label(record.reply_code)] += 1
+
+    def render(self) -> str:
+        """The summary as aligned plain text."""
+        total = sum(self.verdicts.values())
+        lines = [f"records: {total}  skipped lines: {self.skipped}  lines with errors: {self.errors}"]
+        for title, counter in (
+            ("verdict", self.verdicts),
+            ("reason", self.reasons),
+            ("enhanced status", self.enhanced),
+            ("reply code", self.replies),
+        ):
+            lines.append(f"\n{title:<20} {'count':>8} {'share':>7}")
+            for value, count in counter.most_common(_TOP):
+                lines.append(f"{value:<20} {count:>8} {count / total:>7.1%}")
+        return "\n".join(lines)
+
+
+def _payloads(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+def _classify_stream(
+    name: str, stream: BinaryIO, policy: Policy, reference_time: float | None, summary: Summary,
+    write_records: bool, pretty: bool,
+) -> None:  # fmt: skip
+    out = sys.stdout.buffer
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    for number, payload in _payloads(stream):
+        try:
+            result = enrich_payload(payload, policy=policy, reference_time=reference_time)
+        except PayloadError as error:
+            summary.errors += 1
+            click.echo(f"{name}:{number}: {error.error_class}: {safe_text(str(error))}", err=True)
+            continue
+        summary.skipped += result.skipped
+        for line_error in result.errors:
+            summary.errors += 1
+            click.echo(
+                f"{name}:{number}: {line_error.error_class}: {safe_text(line_error.message)}", err=True
+            )
+        for record in result.records:
+            summary.add(record)
+            if write_records:
+                out.write((orjson.dumps(record, option=option) if pretty else serialize(record)) + b"\n")
+    out.flush()
+
+
+@click.command("classify")
+@click.argument("files", nargs=-1, type=click.File("rb"))
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="BOUNCE_PROCESSOR_POLICY_FILE",
+              help="Site policy file (TOML or YAML), or a built-in profile: default, class.")
+@click.option("--summary", is_flag=True, help="Print a table of verdicts, reasons and codes on stderr.")
+@click.option("--no-records", is_flag=True, help="Do not print records (use with --summary).")
+@click.option("--pretty", is_flag=True, help="Indent the JSON records.")
+@click.option("--reference-time", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="Date used to resolve year-less syslog timestamps (default: now, UTC).")
+def classify_command(
+    files: tuple[BinaryIO, ...], policy_path: str | None, summary: bool, no_records: bool,
+    pretty: bool, reference_time: datetime | None,
+) -> None:  # fmt: skip
+    """Classify raw delivery events from FILEs (or stdin) into JSON Lines on stdout.
+
+    Each input line is one payload: a Postfix log line, a log shipper's JSON
+    record, or a generic JSON delivery event. Exit status 1 when a line could
+    not be processed (reported on stderr).
+    """
+    try:
+        policy = load_policy(policy_path)
+    except PolicyError as error:
+        raise click.UsageError(str(error)) from None
+    epoch = reference_time.replace(tzinfo=UTC).timestamp() if reference_time else None
+    counts = Summary()
+    streams = [(f.name, f) for f in files] or [("<stdin>", sys.stdin.buffer)]
+    for name, stream in streams:
+        _classify_stream(name, stream, policy, epoch, counts, not no_records, pretty)
+    if summary:
+        click.echo(counts.render(), err=True)
+    if counts.errors:
+        raise click.exceptions.Exit(1)

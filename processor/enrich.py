@@ -1,0 +1,170 @@
+"""Payload -> enriched records: parse, classify, attach code meanings.
+
+This is the pure transform the stream loop calls for every Kafka message, and
+the library's entry point (:func:`classify`). No Kafka here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from hashlib import blake2b
+
+from processor import __version__
+from processor.classifier import classify_event
+from processor.classifier.policy import Policy, default_policy
+from processor.errors import PayloadError, PayloadTooLargeError
+from processor.model import DeliveryEvent, EnrichedRecord
+from processor.parse import LineError, parse_payload
+from processor.smtp.codes import enhanced_status, reply_code
+from processor.smtp.extract import extract_smtp_command
+
+__all__ = [
+    "CLASSIFIER_VERSION",
+    "MAX_DIAGNOSTIC_CHARS",
+    "SCHEMA_VERSION",
+    "PayloadResult",
+    "classify",
+    "enrich_event",
+    "enrich_payload",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the output record contract (``schemas/enriched-record.v1.json``)."""
+
+CLASSIFIER_VERSION = __version__
+"""Version stamped on every record; changes whenever rules or policy change."""
+
+MAX_DIAGNOSTIC_CHARS = 2_000
+"""Diagnostic text longer than this is cut and marked with ``" [truncated]"``."""
+
+_SECONDS_PER_DAY = 86_400
+
+
+@dataclass(slots=True)
+class PayloadResult:
+    """The outcome of one payload.
+
+    :param records: one enriched record per recipient per delivery event, in input order.
+    :param skipped: lines that are log lines but not delivery outcomes.
+    :param errors: lines that could not be processed (the payload should be dead-lettered).
+    """
+
+    records: list[EnrichedRecord] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[LineError] = field(default_factory=list)
+
+
+def _bounded(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_DIAGNOSTIC_CHARS:
+        return text
+    return text[:MAX_DIAGNOSTIC_CHARS] + " [truncated]"
+
+
+def _domain(recipient: str | None) -> str | None:
+    if not recipient:
+        return None
+    at = recipient.rfind("@")
+    return recipient[at + 1 :].lower() or None if at >= 0 else None
+
+
+def enrich_event(event: DeliveryEvent, policy: Policy) -> EnrichedRecord:
+    """Classify one event and build its output record.
+
+    The ``event_id`` is a BLAKE2b-128 hex digest of the event's identity (the
+    log line, or the canonical JSON event plus recipient): the same input
+    always gives the same id, so downstream services can deduplicate.
+    """
+    evidence, decision = classify_event(event, policy)
+    recipient = event.recipient
+    enhanced = evidence.enhanced_code
+    reply = evidence.reply_code
+    # Positional arguments in EnrichedRecord's field order: this runs per recipient.
+    return EnrichedRecord(
+        SCHEMA_VERSION,
+        blake2b(event.identity, digest_size=16).hexdigest(),
+        event.source_format,
+        event.event_time,
+        recipient,
+        _domain(recipient),
+        event.original_recipient,
+        event.sender,
+        event.queue_id,
+        event.mta_host,
+        event.mta_daemon,
+        event.relay,
+        event.delay_seconds,
+        event.status,
+        event.probe,
+        None if enhanced is None else enhanced_status(enhanced),
+        evidence.enhanced_source,
+        event.mta_dsn,
+        None if reply is None else reply_code(reply),
+        event.smtp_command or extract_smtp_command(event.diagnostic),
+        decision.verdict,
+        decision.reason,
+        decision.action,
+        decision.rule_id,
+        decision.explanation,
+        _bounded(event.diagnostic),
+        event.remote_mta,
+        event.original_message,
+        event.platform,
+        event.platform_classification,
+        CLASSIFIER_VERSION,
+    )
+
+
+def enrich_payload(
+    raw: bytes,
+    *,
+    policy: Policy | None = None,
+    reference_time: float | None = None,
+    max_bytes: int | None = None,
+) -> PayloadResult:
+    """Parse and classify one payload.
+
+    :param raw: payload bytes (a Kafka message value or a file's content).
+    :param policy: classification policy; ``None`` uses the built-in default.
+    :param reference_time: epoch seconds used to resolve year-less syslog
+        timestamps (the Kafka message timestamp); ``None`` means now.
+    :param max_bytes: reject payloads larger than this many bytes.
+    :returns: :class:`PayloadResult`.
+    :raises PayloadTooLargeError: ``len(raw) > max_bytes``.
+    :raises InvalidJSONError: the payload is one JSON document that does not parse.
+    """
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise PayloadTooLargeError(f"payload of {len(raw)} bytes exceeds the limit of {max_bytes} bytes")
+    if policy is None:
+        policy = default_policy()
+    if reference_time is None:
+        reference_time = time.time()
+    parsed = parse_payload(raw, int(reference_time // _SECONDS_PER_DAY))
+    return PayloadResult(
+        [enrich_event(event, policy) for event in parsed.events], parsed.skipped, parsed.errors
+    )
+
+
+def classify(
+    raw: bytes | str, *, policy: Policy | None = None, reference_time: float | None = None
+) -> list[EnrichedRecord]:
+    """Library entry point: classify a payload and return its records.
+
+    >>> from processor import classify
+    >>> [(r.verdict.value, r.reason.value) for r in classify(
+    ...     "Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B: to=<a@example.com>, relay=none, "
+    ...     "delay=1, delays=0/0/1/0, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.1] "
+    ...     "said: 550 5.1.1 <a@example.com>: User unknown (in reply to RCPT TO command))")]
+    [('hard', 'user_unknown')]
+
+    :raises PayloadError: the payload (or one of its lines) cannot be processed;
+        the message names the first failing line.
+    """
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    result = enrich_payload(data, policy=policy, reference_time=reference_time)
+    if result.errors:
+        first = result.errors[0]
+        error = PayloadError(f"line {first.line_number}: {first.message}")
+        error.error_class = first.error_class
+        raise error
+    return result.records

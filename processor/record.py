@@ -1,0 +1,40 @@
+"""Output records as bytes: JSON value, Kafka key, and the JSON Schema contract.
+
+The value is one JSON object per record (orjson, UTF-8, no spaces); field
+by field documentation is ``processor/schemas/enriched-record.v1.json``.
+The key is the lowercased recipient address so one recipient's records stay
+in order on one partition (``None`` when the event has no recipient, e.g. a
+Postfix ``status=expired`` line, which names only the sender).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import orjson
+
+from processor.model import EnrichedRecord
+
+__all__ = ["CONTENT_TYPE", "load_schema", "record_key", "serialize"]
+
+CONTENT_TYPE = "application/json"
+"""Value of the ``content-type`` header on output records."""
+
+
+def serialize(record: EnrichedRecord) -> bytes:
+    """Serialise a record to compact JSON bytes (enums as their values)."""
+    return orjson.dumps(record)
+
+
+def record_key(record: EnrichedRecord) -> bytes | None:
+    """Kafka key: the lowercased recipient address as UTF-8, or ``None``."""
+    recipient = record.recipient
+    return recipient.lower().encode("utf-8", "replace") if recipient else None
+
+
+def load_schema(name: str = "enriched-record.v1.json") -> dict[str, Any]:
+    """Load one of the packaged JSON Schemas (``enriched-record.v1.json``, ``delivery-event.v1.json``)."""
+    text = resources.files("processor").joinpath("schemas", name).read_bytes()
+    schema: dict[str, Any] = orjson.loads(text)
+    return schema
