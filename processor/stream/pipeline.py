@@ -21,10 +21,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from processor.classifier.policy import Policy
 from processor.errors import StreamError
 from processor.stream.checkpoint import AtLeastOnceCheckpoint, Checkpoint
 from processor.stream.config import KafkaConfig, Settings
@@ -65,7 +65,7 @@ class Pipeline:
         kafka: KafkaConfig,
         metrics: Metrics,
         health: HealthState,
-        policy: Any = None,
+        policy: Policy | None = None,
     ) -> None:
         self._settings = settings
         self._metrics = metrics

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
-from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, disable_created_metrics
 
 from processor import __version__
+from processor.classifier.policy import Policy, default_policy, load_policy
 from processor.errors import StreamError
 from processor.stream.config import KafkaConfig, Settings
 from processor.stream.health import HealthState, HttpServer, health_app
@@ -29,23 +29,19 @@ EXIT_NOT_DRAINED = 3
 
 
 def classifier_version() -> str:
-    """Version of the classifier rule set, for ``build_info`` (``"unknown"`` if not exposed)."""
-    try:
-        from processor import classify as classify_package
-    except ImportError:
-        return "unknown"
-    return str(getattr(classify_package, "CLASSIFIER_VERSION", "unknown"))
+    """Version of the classifier rule set, for ``build_info``."""
+    from processor.enrich import CLASSIFIER_VERSION
+
+    return CLASSIFIER_VERSION
 
 
-def load_site_policy(settings: Settings) -> Any:
-    """The site policy named by ``settings.policy_file``, or ``None`` for the defaults.
+def load_site_policy(settings: Settings) -> Policy:
+    """The site policy named by ``settings.policy_file``, or the built-in default policy.
 
     :raises processor.errors.PolicyError: when the file is invalid.
     """
     if settings.policy_file is None:
-        return None
-    from processor.classify.policy import load_policy
-
+        return default_policy()
     return load_policy(settings.policy_file)
 
 

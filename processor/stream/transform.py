@@ -12,8 +12,8 @@ and some line errors yields the records *and* a dead-letter entry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from processor.classifier.policy import Policy
 from processor.enrich import enrich_payload
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.record import record_key, serialize
@@ -48,14 +48,14 @@ def _dead_letter(error: PayloadError) -> Transformed:
 def transform(
     value: bytes | None,
     *,
-    policy: Any = None,
+    policy: Policy | None = None,
     max_payload_bytes: int,
     reference_time: float | None = None,
 ) -> Transformed:
     """Enrich one Kafka message value.
 
     :param value: the message value; ``None`` (a tombstone) counts as one skipped line.
-    :param policy: site policy from ``processor.classify.policy.load_policy`` or ``None``.
+    :param policy: site policy (``processor.classifier.policy``) or ``None`` for the default.
     :param max_payload_bytes: larger payloads are dead-lettered unparsed
         (:class:`~processor.errors.PayloadTooLargeError`).
     :param reference_time: Kafka timestamp in Unix seconds, for log lines without a year.

@@ -226,7 +226,11 @@ def sample_lines() -> list[bytes]:
 
 
 def synthetic_lines(count: int) -> list[bytes]:
-    """``count`` realistic lines: the sample log's well-formed lines with unique recipients."""
+    """``count`` realistic lines: the sample log's well-formed lines, each one unique.
+
+    The recipient (or, for a recipient-less ``qmgr`` expiry line, the sender) gets a
+    numbered prefix, so every delivery line has its own ``event_id``.
+    """
     import orjson
 
     templates = []
@@ -237,6 +241,9 @@ def synthetic_lines(count: int) -> list[bytes]:
             except orjson.JSONDecodeError:
                 continue
         templates.append(line)
-    return [
-        templates[i % len(templates)].replace(b"to=<", b"to=<u%d." % i, 1) for i in range(count)
-    ]
+    lines = []
+    for i in range(count):
+        line = templates[i % len(templates)]
+        marker = b"to=<" if b"to=<" in line else b"from=<"
+        lines.append(line.replace(marker, marker + b"u%d." % i, 1))
+    return lines
