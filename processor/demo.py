@@ -28,7 +28,7 @@ from processor.stream.broker import BrokerError, EmbeddedBroker
 from processor.stream.config import KafkaConfig, Settings
 from processor.stream.health import HealthState, HttpServer, health_app
 from processor.stream.kafka_io import message_headers
-from processor.stream.logs import configure_logging
+from processor.stream.logs import configure_logging, librdkafka_logger
 from processor.stream.metrics import Metrics
 from processor.stream.pipeline import Pipeline
 from processor.stream.service import classifier_version
@@ -54,7 +54,7 @@ def sample_log_lines() -> list[bytes]:
 
 
 def _create_topics(bootstrap: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": librdkafka_logger()})
     futures = admin.create_topics(
         [NewTopic(INPUT, 3, 1), NewTopic(OUTPUT, 3, 1), NewTopic(DEAD_LETTER, 1, 1)]
     )
@@ -129,7 +129,7 @@ def run_demo(
             kafka = KafkaConfig(
                 {
                     "bootstrap.servers": broker.bootstrap_servers,
-                    "session.timeout.ms": "6000",
+                    "consumer.session.timeout.ms": "6000",
                     "statistics.interval.ms": "1000",
                 }
             )

@@ -9,6 +9,7 @@ offsets only after the work is done) and quix-streams' latched delivery errors
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -141,15 +142,25 @@ def clean_error_message(text: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def output_headers(topic: str, partition: int, offset: int, schema_version: int) -> Headers:
-    """Headers of an enriched record: content type, schema version, source coordinates."""
+_OFFSET_HEADER = HEADER_PREFIX + "source.offset"
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant_headers(topic: str, partition: int, schema_version: int) -> Headers:
     return [
         ("content-type", CONTENT_TYPE),
-        (HEADER_PREFIX + "schema.version", str(schema_version).encode()),
+        (HEADER_PREFIX + "schema.version", b"%d" % schema_version),
         (HEADER_PREFIX + "source.topic", topic.encode()),
-        (HEADER_PREFIX + "source.partition", str(partition).encode()),
-        (HEADER_PREFIX + "source.offset", str(offset).encode()),
+        (HEADER_PREFIX + "source.partition", b"%d" % partition),
     ]
+
+
+def output_headers(topic: str, partition: int, offset: int, schema_version: int) -> Headers:
+    """Headers of an enriched record: content type, schema version, source coordinates.
+
+    Only the offset header is built per message; the rest is cached per partition.
+    """
+    return [*_constant_headers(topic, partition, schema_version), (_OFFSET_HEADER, b"%d" % offset)]
 
 
 def message_headers(msg: Message) -> Headers:

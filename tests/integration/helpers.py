@@ -206,7 +206,7 @@ def start_processor(
         "--commit-interval-seconds",
         "0.5",
         "-X",
-        "session.timeout.ms=6000",
+        "consumer.session.timeout.ms=6000",
         "-X",
         "statistics.interval.ms=1000",
         *extra,

@@ -220,3 +220,40 @@ def test_broker_paused_longer_than_request_timeout_loses_nothing(
             assert proc.terminate() == 0, proc.logs()
     got = Counter(orjson.loads(m.value())["event_id"] for m in read_all(kafka_broker, out))
     assert set(got) == set(_expected_ids(expected))
+
+
+def test_delivery_failure_stops_the_loop_without_committing_past_it(
+    kafka_broker: str, embedded_broker: EmbeddedBroker
+) -> None:
+    topic, out, dlq, group, _lines, expected = _setup(kafka_broker, 60_000)
+    timeouts = [
+        "-X",
+        "socket.timeout.ms=2000",
+        "-X",
+        "producer.message.timeout.ms=3000",
+        "-X",
+        "producer.request.timeout.ms=2000",
+    ]
+    with tempfile.TemporaryFile() as log:
+        proc = start_processor(
+            kafka_broker,
+            input_topic=topic,
+            output_topic=out,
+            dead_letter_topic=dlq,
+            group=group,
+            log=log,
+            extra=timeouts,
+        )
+        wait_until(lambda: proc.consumed(topic) >= 1_000, "mid-stream")
+        embedded_broker.pause()
+        try:
+            code = proc.process.wait(60)  # deliveries time out after 3 s: the loop must stop
+        finally:
+            embedded_broker.resume()
+        assert code == 1, proc.logs()
+        assert "stream failure" in proc.logs()
+    offsets = committed(kafka_broker, group, topic, PARTITIONS)
+    by_source = _by_source(read_all(kafka_broker, out))
+    for (partition, offset), value in _inputs_by_position(kafka_broker, topic).items():
+        if offset < offsets[partition]:
+            assert sorted(by_source.get((partition, offset), [])) == sorted(expected[value])
