@@ -54,7 +54,7 @@ def sample_log_lines() -> list[bytes]:
 
 
 def _create_topics(bootstrap: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": librdkafka_logger()})
+    admin = AdminClient({"bootstrap.servers": bootstrap}, logger=librdkafka_logger())
     futures = admin.create_topics(
         [NewTopic(INPUT, 3, 1), NewTopic(OUTPUT, 3, 1), NewTopic(DEAD_LETTER, 1, 1)]
     )

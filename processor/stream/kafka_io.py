@@ -38,6 +38,10 @@ class DeliveryFailedError(StreamError):
     """The broker did not acknowledge a produced record; nothing past it may be committed."""
 
 
+class DrainTimeoutError(StreamError):
+    """The shutdown grace period ran out while the producer queue was still full."""
+
+
 class FatalKafkaError(StreamError):
     """librdkafka reported a fatal error (``KafkaError.fatal()``); the client is unusable."""
 
@@ -195,8 +199,8 @@ class Backpressure:
     ``poll(wait)`` until it fits, beating the health heartbeat meanwhile.
 
     :param abandon: returns True when waiting must stop (shutdown grace exhausted).
-    :raises StreamError: from :meth:`produce` when a failure is latched while waiting,
-        or when ``abandon()`` turns True.
+    :raises StreamError: from :meth:`produce` when a failure is latched while waiting;
+        :class:`DrainTimeoutError` when ``abandon()`` turns True.
     """
 
     def __init__(
@@ -233,7 +237,7 @@ class Backpressure:
                 self._health.beat()
                 self._events.raise_if_failed()
                 if self._abandon():
-                    raise StreamError(
+                    raise DrainTimeoutError(
                         "shutdown grace period exhausted while the producer queue was full"
                     ) from exc
 

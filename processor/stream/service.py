@@ -17,6 +17,7 @@ from processor.classifier.policy import Policy, default_policy, load_policy
 from processor.errors import StreamError
 from processor.stream.config import KafkaConfig, Settings
 from processor.stream.health import HealthState, HttpServer, health_app
+from processor.stream.kafka_io import DrainTimeoutError
 from processor.stream.logs import get_logger
 from processor.stream.metrics import Metrics
 from processor.stream.pipeline import Pipeline
@@ -73,6 +74,9 @@ def run_service(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         drained = pipeline.run()
+    except DrainTimeoutError as exc:
+        log.warning("stopped without draining; uncommitted input will be re-read", error=str(exc))
+        return EXIT_NOT_DRAINED
     except StreamError as exc:
         log.error("stream failure; exiting so the orchestrator restarts us", error=str(exc))
         return EXIT_STREAM_FAILURE
