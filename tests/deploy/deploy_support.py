@@ -1,0 +1,231 @@
+"""Shared helpers of the deployment tests: real tools, the rendered chart, the contract.
+
+Tools (promtool, prometheus, docker-compose) and the Python packages that embed real
+engines (helm-python-sdk, kubernetes-validate, cloudcoil CRD models, dockerfile) are
+required: outside CI a missing one skips the test, under CI (``CI`` set) it fails,
+because ``.ci/run`` installs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "bounce-processor"
+DASHBOARDS = ROOT / "dashboards"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+#: Oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schema set.
+KUBERNETES_VERSIONS = ("1.25.0", "latest")
+
+#: Metrics the dashboards and rules may use besides the processor's own.
+STANDARD_METRICS = {
+    "up",
+    "process_start_time_seconds",
+    "process_cpu_seconds_total",
+    "process_resident_memory_bytes",
+}
+
+
+def _missing(what: str, hint: str) -> None:
+    message = f"{what} is not installed ({hint})"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; .ci/run must install it", pytrace=False)
+    pytest.skip(message)
+
+
+def require_tool(name: str) -> str:
+    """Absolute path of a command-line tool, or skip (fail under CI) when absent."""
+    path = shutil.which(name)
+    if path is None:
+        _missing(name, "run .ci/install-prometheus.sh")
+        raise AssertionError("unreachable")
+    return path
+
+
+def require_module(name: str) -> ModuleType:
+    """Import a test dependency, or skip (fail under CI) when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        _missing(f"Python module {name}", "pip install the project's test extra")
+        raise AssertionError("unreachable") from None
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML document."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def render_chart(
+    values: dict[str, Any] | None = None, *, name: str = "bp", namespace: str = "mail"
+) -> list[dict[str, Any]]:
+    """Render the chart with Helm's engine and return every Kubernetes object.
+
+    Helm validates the values against values.schema.json first.
+
+    :raises helm_python.HelmError: on a schema violation or a template ``fail``.
+    """
+    helm = require_module("helm_python")
+    with helm.Chart.load(str(CHART)) as chart:
+        manifests: dict[str, str] = chart.render(values, name=name, namespace=namespace)
+    objects = []
+    for path, text in sorted(manifests.items()):
+        if not path.endswith(".yaml"):
+            continue
+        objects.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return objects
+
+
+def ci_values(file_name: str) -> dict[str, Any]:
+    """Values of ``helm/bounce-processor/ci/<file_name>``."""
+    values: dict[str, Any] = load_yaml(CHART / "ci" / file_name)
+    return values
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """Objects of one kind."""
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    """The single object of a kind."""
+    found = by_kind(objects, kind)
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def container_env(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The processor container's env entries by name."""
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    return {entry["name"]: entry for entry in container.get("env", [])}
+
+
+def _architecture_column(prefix: str) -> set[str]:
+    names = set()
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*`([A-Za-z0-9_*]+)`\s*\|", line)
+        if match and match.group(1).startswith(prefix):
+            names.add(match.group(1))
+    return names
+
+
+def contract_metrics() -> set[str]:
+    """Metric names of the architecture contract (docs/architecture.md)."""
+    return _architecture_column("bounce_processor_")
+
+
+def contract_settings() -> set[str]:
+    """Environment variables of the architecture contract (docs/architecture.md)."""
+    return _architecture_column("BOUNCE_PROCESSOR_") | _architecture_column("KAFKA_")
+
+
+_METRIC_TOKEN = re.compile(r"\b(bounce_processor_[a-z_]+|process_[a-z_]+|up)\b(?=\s*[{\[)])")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (a histogram's ``_bucket`` suffix removed)."""
+    return {name.removesuffix("_bucket") for name in _METRIC_TOKEN.findall(expr)}
+
+
+def grafana_to_promql(expr: str, variables: dict[str, str]) -> str:
+    """Expand Grafana's macros and variables the way Grafana does before querying.
+
+    :param variables: values for ``$namespace``, ``$job``, ``$__rate_interval``, ``$__range``.
+    """
+    for name in sorted(variables, key=len, reverse=True):
+        expr = expr.replace(f"${{{name}}}", variables[name]).replace(f"${name}", variables[name])
+    return expr
+
+
+def dashboard_files() -> list[Path]:
+    """The dashboard JSON files."""
+    return sorted(DASHBOARDS.glob("*.json"), key=lambda path: path.name)
+
+
+def is_dashboard(path: Path) -> bool:
+    """Whether a JSON file in dashboards/ is a Grafana dashboard (not the code meanings)."""
+    return path.name != "code-meanings.json"
+
+
+def dashboard_targets(dashboard: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(panel, target)`` for every query of a dashboard."""
+    return [(panel, query) for panel in dashboard["panels"] for query in panel.get("targets", [])]
+
+
+def _crd_models() -> dict[tuple[str, str], Any]:
+    """Pydantic models generated from the prometheus-operator and KEDA CRD schemas."""
+    monitoring = require_module("cloudcoil.models.prometheus_operator.v1")
+    keda = require_module("cloudcoil.models.keda.v1alpha1")
+    return {
+        ("monitoring.coreos.com/v1", "ServiceMonitor"): monitoring.ServiceMonitor,
+        ("monitoring.coreos.com/v1", "PrometheusRule"): monitoring.PrometheusRule,
+        ("keda.sh/v1alpha1", "ScaledObject"): keda.ScaledObject,
+        ("keda.sh/v1alpha1", "TriggerAuthentication"): keda.TriggerAuthentication,
+    }
+
+
+def _first_difference(expected: Any, actual: Any, path: str = "") -> str:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in expected.keys() | actual.keys():
+            if key not in actual:
+                return f"{path}.{key}: unknown to the CRD schema"
+            if key not in expected:
+                return f"{path}.{key}: added by the model"
+            found = _first_difference(expected[key], actual[key], f"{path}.{key}")
+            if found:
+                return found
+        return ""
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
+            found = _first_difference(left, right, f"{path}[{index}]")
+            if found:
+                return found
+        return ""
+    return "" if expected == actual else f"{path}: {expected!r} became {actual!r}"
+
+
+def validate_object(obj: dict[str, Any]) -> str:
+    """Validate one Kubernetes object against its schema; return the schema used.
+
+    Built-in kinds: kubernetes-validate in strict mode (unknown fields rejected) for
+    the oldest supported and the newest Kubernetes version. Custom resources: the
+    CRD-generated models (ServiceMonitor, PrometheusRule, ScaledObject,
+    TriggerAuthentication); an object must survive a round trip unchanged, so a field
+    the CRD does not know fails too.
+
+    :raises AssertionError: naming the object and the offending path.
+    """
+    validate = require_module("kubernetes_validate")
+    label = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+    model = _crd_models().get((obj["apiVersion"], obj["kind"]))
+    if model is not None:
+        try:
+            parsed = model.model_validate(obj)
+        except ValueError as error:
+            raise AssertionError(f"{label}: {error}") from error
+        dumped = parsed.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        difference = _first_difference(obj, dumped)
+        assert not difference, f"{label}: {difference}"
+        return f"CRD model {model.__module__}.{model.__name__}"
+    for version in KUBERNETES_VERSIONS:
+        wanted = validate.utils.latest_version() if version == "latest" else version
+        try:
+            validate.validate(obj, wanted, strict=True)
+        except validate.utils.ValidationError as error:
+            where = ".".join(str(part) for part in error.path)
+            raise AssertionError(
+                f"{label} (Kubernetes {wanted}): {where}: {error.message}"
+            ) from error
+        except validate.utils.SchemaNotFoundError as error:
+            raise AssertionError(f"{label}: {error.message}") from error
+    return "Kubernetes OpenAPI (strict)"
