@@ -9,6 +9,7 @@ because ``.ci/run`` installs them.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import shutil
@@ -229,3 +230,53 @@ def validate_object(obj: dict[str, Any]) -> str:
         except validate.utils.SchemaNotFoundError as error:
             raise AssertionError(f"{label}: {error.message}") from error
     return "Kubernetes OpenAPI (strict)"
+
+
+def documented_values() -> list[tuple[str, Any, str]]:
+    """``(key path, default, description)`` of every ``# --`` comment in values.yaml.
+
+    The helm-docs convention: a comment starting with ``# --`` documents the key on the
+    next non-comment line; continuation lines start with ``#``. Paths are dotted.
+    """
+    values = load_yaml(CHART / "values.yaml")
+    documented: list[tuple[str, Any, str]] = []
+    parents: list[tuple[int, str]] = []
+    pending: list[str] | None = None
+    for line in (CHART / "values.yaml").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if stripped.startswith("# --"):
+            pending = [stripped[4:].strip()]
+            continue
+        if stripped.startswith("#"):
+            if pending is not None and stripped[1:].strip():
+                pending.append(stripped[1:].strip())
+            continue
+        match = re.match(r"([A-Za-z0-9_]+):", stripped)
+        if not match or stripped.startswith("-"):
+            continue
+        parents = [(level, key) for level, key in parents if level < indent]
+        path = ".".join([key for _, key in parents] + [match.group(1)])
+        parents.append((indent, match.group(1)))
+        if pending is not None:
+            default: Any = values
+            for part in path.split("."):
+                default = default[part]
+            documented.append((path, default, " ".join(pending)))
+            pending = None
+    return documented
+
+
+def value_leaves(values: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of every leaf of a values tree (empty maps and lists are leaves)."""
+    if isinstance(values, dict) and values:
+        leaves: list[str] = []
+        for key, child in values.items():
+            leaves.extend(value_leaves(child, f"{prefix}.{key}" if prefix else key))
+        return leaves
+    return [prefix]
+
+
+def readme_default(default: Any) -> str:
+    """How the chart README writes a default value."""
+    return json.dumps(default, separators=(",", ":"))
