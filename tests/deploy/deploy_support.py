@@ -280,3 +280,13 @@ def value_leaves(values: Any, prefix: str = "") -> list[str]:
 def readme_default(default: Any) -> str:
     """How the chart README writes a default value."""
     return json.dumps(default, separators=(",", ":"))
+
+
+def contract_defaults() -> dict[str, str]:
+    """Default value of each setting in docs/architecture.md (empty when it has none)."""
+    defaults = {}
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\|\s*`([A-Z0-9_]+)`\s*\|\s*(?:`([^`]*)`)?\s*\|", line)
+        if match:
+            defaults[match.group(1)] = match.group(2) or ""
+    return defaults
