@@ -176,7 +176,20 @@ def test_kafka_credentials_come_from_existing_secrets(
     # librdkafka passthrough: dotted property names become KAFKA_ variables.
     assert env["KAFKA_SESSION_TIMEOUT_MS"]["value"] == "10000"
     assert env["KAFKA_STATISTICS_INTERVAL_MS"]["value"] == "15000"
+    assert env["KAFKA_PRODUCER_LINGER_MS"]["value"] == "50"
     assert env["KAFKA_CLIENT_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+
+
+def test_extra_config_names_round_trip_through_the_processor_mapping() -> None:
+    config = pytest.importorskip("processor.stream.config", reason="stream package not merged yet")
+    extra = {"ssl.endpoint.identification.algorithm": "https", "consumer.fetch.min.bytes": 1}
+    extra["ssl_key"] = "pem-text"  # a librdkafka name with an underscore
+    env = container_env(one(render_chart({"kafka": {"extraConfig": extra}}), "Deployment"))
+    passed = config.kafka_env(
+        {name: entry["value"] for name, entry in env.items() if "value" in entry}
+    )
+    for key, value in extra.items():
+        assert passed[key] == str(value)
 
 
 def test_mutual_tls_files_are_passed(rendered: dict[str, list[dict[str, Any]]]) -> None:
