@@ -42,7 +42,8 @@ def _ratio(verdict: str) -> str:
 
 def _top_codes(metric: str) -> str:
     return (
-        f"label_replace(topk(10, sum by (code) (increase({metric}{{{BOUNCES}}}[$__range]))),"
+        # `> 0`: pre-initialised codes that saw no bounce in the range are left out.
+        f"label_replace(topk(10, sum by (code) (increase({metric}{{{BOUNCES}}}[$__range])) > 0),"
         ' "meaning", "$1", "code", "(.*)")'
     )
 
@@ -209,7 +210,7 @@ def _codes(meanings_file: Path) -> list[tuple[JSON, int, int]]:
                 "Bounce reasons in range",
                 "Hard and soft bounces by reason in the time range.",
                 "short",
-                f"sort_desc(sum by (reason) (increase({EVENTS}{{{BOUNCES}}}[$__range])))",
+                f"sort_desc(sum by (reason) (increase({EVENTS}{{{BOUNCES}}}[$__range])) > 0)",
                 "{{reason}}",
             ),
             12,
