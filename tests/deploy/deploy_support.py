@@ -290,3 +290,27 @@ def contract_defaults() -> dict[str, str]:
         if match:
             defaults[match.group(1)] = match.group(2) or ""
     return defaults
+
+
+def grafana_mapped_text(mappings: list[dict[str, Any]], value: str) -> str | None:
+    """The text Grafana shows for ``value``: value mappings first, then regex mappings."""
+    for mapping in mappings:
+        if mapping["type"] == "value" and value in mapping["options"]:
+            text: str = mapping["options"][value]["text"]
+            return text
+    for mapping in mappings:
+        if mapping["type"] == "regex" and re.search(mapping["options"]["pattern"], value):
+            text = mapping["options"]["result"]["text"]
+            return text
+    return None
+
+
+def panel_mappings(panel: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """Value mappings a panel's field override sets for ``field``."""
+    for override in panel["fieldConfig"]["overrides"]:
+        if override["matcher"]["options"] == field:
+            for prop in override["properties"]:
+                if prop["id"] == "mappings":
+                    mappings: list[dict[str, Any]] = prop["value"]
+                    return mappings
+    return []

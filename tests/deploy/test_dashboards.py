@@ -17,9 +17,11 @@ from deploy_support import (
     contract_metrics,
     dashboard_files,
     dashboard_targets,
+    grafana_mapped_text,
     grafana_to_promql,
     is_dashboard,
     metric_names,
+    panel_mappings,
     require_tool,
 )
 
@@ -172,53 +174,39 @@ def test_every_query_is_valid_promql(tmp_path: Path) -> None:
     assert f"SUCCESS: {len(exprs)} rules found" in result.stdout
 
 
-def _mapped(mappings: list[dict[str, Any]], value: str) -> str | None:
-    """The text Grafana shows for ``value`` (value mappings first, then regex mappings)."""
-    for mapping in mappings:
-        if mapping["type"] == "value" and value in mapping["options"]:
-            text: str = mapping["options"][value]["text"]
-            return text
-    for mapping in mappings:
-        if mapping["type"] == "regex" and re.search(mapping["options"]["pattern"], value):
-            text = mapping["options"]["result"]["text"]
-            return text
-    return None
-
-
 def _code_table_mappings(title: str) -> list[dict[str, Any]]:
     overview = _load(DASHBOARDS / "bounce-overview.json")
     panel = next(panel for panel in overview["panels"] if panel["title"] == title)
     assert "label_replace(topk(10, sum by (code) (increase(" in panel["targets"][0]["expr"]
-    override = next(
-        o for o in panel["fieldConfig"]["overrides"] if o["matcher"]["options"] == "meaning"
-    )
-    return next(p["value"] for p in override["properties"] if p["id"] == "mappings")
+    return panel_mappings(panel, "meaning")
 
 
 def test_enhanced_codes_map_to_their_registry_titles() -> None:
     mappings = _code_table_mappings("Top enhanced status codes (bounces)")
-    assert _mapped(mappings, "5.1.1") == "Bad destination mailbox address"
-    assert _mapped(mappings, "4.1.1") == "Bad destination mailbox address"
-    assert _mapped(mappings, "5.1.10") == "Recipient address has null MX"
-    assert _mapped(mappings, "4.2.2") == "Mailbox full"
-    assert _mapped(mappings, "5.7.26") == "Multiple authentication checks failed"
-    assert _mapped(mappings, "unregistered") == "Not in the IANA registry"
-    assert _mapped(mappings, "none") == "No enhanced status code"
-    assert _mapped(mappings, "5.9.99") is None
+    assert grafana_mapped_text(mappings, "5.1.1") == "Bad destination mailbox address"
+    assert grafana_mapped_text(mappings, "4.1.1") == "Bad destination mailbox address"
+    assert grafana_mapped_text(mappings, "5.1.10") == "Recipient address has null MX"
+    assert grafana_mapped_text(mappings, "4.2.2") == "Mailbox full"
+    assert grafana_mapped_text(mappings, "5.7.26") == "Multiple authentication checks failed"
+    assert grafana_mapped_text(mappings, "unregistered") == "Not in the IANA registry"
+    assert grafana_mapped_text(mappings, "none") == "No enhanced status code"
+    assert grafana_mapped_text(mappings, "5.9.99") is None
     patterns = [m["options"]["pattern"] for m in mappings if m["type"] == "regex"]
     assert len(patterns) == len(set(patterns)) == 81
 
 
 def test_reply_codes_map_to_their_rfc_meanings() -> None:
     mappings = _code_table_mappings("Top reply codes (bounces)")
-    text = {code: _mapped(mappings, code) or "" for code in ("550", "421", "556", "535")}
+    text = {
+        code: grafana_mapped_text(mappings, code) or "" for code in ("550", "421", "556", "535")
+    }
     assert text["550"].startswith("Requested action not taken: mailbox unavailable")
     assert text["421"].startswith("<domain> Service not available")
     assert text["556"].startswith("Domain does not accept mail")
     assert text["535"].startswith("Authentication credentials invalid")
-    assert _mapped(mappings, "other") == "Not an RFC 5321, 7504 or 4954 reply code"
-    assert _mapped(mappings, "none") == "No reply code"
-    assert _mapped(mappings, "599") is None
+    assert grafana_mapped_text(mappings, "other") == "Not an RFC 5321, 7504 or 4954 reply code"
+    assert grafana_mapped_text(mappings, "none") == "No reply code"
+    assert grafana_mapped_text(mappings, "599") is None
 
 
 def test_code_meanings_agree_with_the_project_registry() -> None:
