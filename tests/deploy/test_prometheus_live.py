@@ -94,23 +94,27 @@ def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     assert errors == []
 
 
-def _read_topic(bootstrap: str, topic: str) -> list[bytes]:
-    """Every value of ``topic`` from the start to the high watermark of each partition."""
+def _read_topic(bootstrap: str, topic: str, expected: int) -> list[bytes]:
+    """The ``expected`` values of ``topic``, read from the start once they are all written."""
     kafka = require_module("confluent_kafka")
     consumer = kafka.Consumer(
         {"bootstrap.servers": bootstrap, "group.id": f"live-{uuid.uuid4().hex}"}
     )
     try:
-        metadata = consumer.list_topics(topic, timeout=30)
-        ends = {}
-        for partition in metadata.topics[topic].partitions:
-            _, high = consumer.get_watermark_offsets(kafka.TopicPartition(topic, partition), 30)
-            if high > 0:
-                ends[partition] = high
-        consumer.assign([kafka.TopicPartition(topic, p, kafka.OFFSET_BEGINNING) for p in ends])
+        partitions = list(consumer.list_topics(topic, timeout=30).topics[topic].partitions)
+
+        def ends() -> dict[int, int] | None:
+            highs = {
+                p: consumer.get_watermark_offsets(kafka.TopicPartition(topic, p), 30)[1]
+                for p in partitions
+            }
+            return highs if sum(highs.values()) == expected else None
+
+        highs = wait_until(ends, f"{expected} records on {topic}")
+        consumer.assign([kafka.TopicPartition(topic, p, kafka.OFFSET_BEGINNING) for p in highs])
         values: list[bytes] = []
-        positions = dict.fromkeys(ends, 0)
-        while any(positions[p] < ends[p] for p in ends):
+        positions = dict.fromkeys(highs, 0)
+        while any(positions[p] < highs[p] for p in highs):
             message = consumer.poll(5)
             if message is None or message.error():
                 continue
@@ -192,9 +196,10 @@ def live(
         _send_pass(live_input, one_pass, prometheus, 2 * len(one_pass))
         settled = _scalar_time(prometheus) + 1.5
         wait_until(lambda: _sample_time(prometheus) > settled, "a scrape after the second pass")
-        outputs = [
-            orjson.loads(v) for v in _read_topic(bootstrap, topics["BOUNCE_PROCESSOR_OUTPUT_TOPIC"])
-        ]
+        produced = prometheus.value(f"sum(bounce_processor_records_produced_total{{{SELECT}}})")
+        assert produced
+        output_topic = topics["BOUNCE_PROCESSOR_OUTPUT_TOPIC"]
+        outputs = [orjson.loads(v) for v in _read_topic(bootstrap, output_topic, int(produced))]
         assert outputs and len(outputs) % 2 == 0
         by_event: Counter[str] = Counter(record["event_id"] for record in outputs)
         assert set(by_event.values()) == {2}, "each pass produces the same records"
