@@ -14,7 +14,6 @@ from dashboards.grafana import (
     SELECTOR,
     VERDICT_COLOURS,
     bar_gauge,
-    code_mappings,
     code_table,
     dashboard,
     layout,
@@ -23,6 +22,7 @@ from dashboards.grafana import (
     target,
     timeseries,
 )
+from dashboards.mappings import code_mappings
 
 UID = "bounce-processor-overview"
 

@@ -95,6 +95,18 @@ class Prometheus:
         result = self.query(expr)
         return float(result[0]["value"][1]) if result else None
 
+    def now(self) -> float:
+        """The server's current time (Unix seconds)."""
+        return float(self.api("query", query="time()")["result"][0])
+
+    def newest_scrape(self, selector: str) -> float:
+        """Unix time of the newest scrape of the targets matching ``selector`` (0 if none)."""
+        return self.value(f"max(timestamp(up{{{selector}}}))") or 0.0
+
+    def wait_for_scrape_after(self, selector: str, moment: float, what: str) -> None:
+        """Wait until a scrape of ``selector`` newer than Unix time ``moment`` is stored."""
+        wait_until(lambda: self.newest_scrape(selector) > moment, what)
+
     def logs(self) -> str:
         """What the server logged so far."""
         self.log.flush()

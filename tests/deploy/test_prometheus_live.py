@@ -14,14 +14,9 @@ it equal ratios of record counts.
 from __future__ import annotations
 
 import math
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from deploy_support import (
     DASHBOARDS,
@@ -30,194 +25,15 @@ from deploy_support import (
     grafana_to_promql,
     load_yaml,
     panel_mappings,
-    require_module,
-    require_tool,
 )
+from live_run import SELECT, Live
 from live_stack import (
     JOB,
     NAMESPACE,
-    ProcessorProcess,
-    Prometheus,
-    start_processor,
-    start_prometheus,
     wait_until,
 )
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
-
-BROKEN_PAYLOAD = b'{"event": "bounce", "recipient": "broken@example.com", "enhanced_status": '
-SELECT = f'namespace="{NAMESPACE}", job="{JOB}"'
-
-
-@dataclass
-class Live:
-    """The running stack and what was sent through it."""
-
-    prometheus: Prometheus
-    processor: ProcessorProcess
-    records: list[dict[str, Any]]  # enriched records of one pass over the input
-    consumed_per_pass: int
-    window_start: float  # Unix time between the two passes
-    input_topic: str
-
-    def variables(self) -> dict[str, str]:
-        """Grafana's expansion for a window that covers exactly the second pass."""
-        window = f"{math.ceil(_scalar_time(self.prometheus) - self.window_start)}s"
-        return {"namespace": NAMESPACE, "job": JOB, "__rate_interval": window, "__range": window}
-
-
-def _scalar_time(prometheus: Prometheus) -> float:
-    """Prometheus's current time (Unix seconds)."""
-    data = prometheus.api("query", query="time()")
-    return float(data["result"][0])
-
-
-def _bootstrap(request: pytest.FixtureRequest) -> str:
-    try:
-        bootstrap: str = request.getfixturevalue("kafka_broker")
-    except pytest.FixtureLookupError:
-        require_module("processor.stream.broker")  # skips (fails under CI) when absent
-        raise
-    return bootstrap
-
-
-def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    kafka = require_module("confluent_kafka")
-    errors: list[Any] = []
-    producer = kafka.Producer(
-        {"bootstrap.servers": bootstrap, "on_delivery": lambda e, _m: e and errors.append(e)}
-    )
-    for value in values:
-        producer.produce(topic, value)
-        producer.poll(0)
-    assert producer.flush(60) == 0
-    assert errors == []
-
-
-def _read_topic(bootstrap: str, topic: str, expected: int) -> list[bytes]:
-    """The first ``expected`` values of ``topic``, read from the start of every partition.
-
-    Polls until that many arrived (no watermark arithmetic: the test broker's watermarks
-    are not relied upon); fails after the usual wait.
-    """
-    kafka = require_module("confluent_kafka")
-    consumer = kafka.Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"live-{uuid.uuid4().hex}"}
-    )
-    values: list[bytes] = []
-    try:
-        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-        consumer.assign(
-            [kafka.TopicPartition(topic, p, kafka.OFFSET_BEGINNING) for p in partitions]
-        )
-
-        def read_more() -> bool:
-            message = consumer.poll(0.5)
-            if message is not None and not message.error():
-                values.append(message.value())
-            return len(values) >= expected
-
-        wait_until(read_more, f"{expected} records on {topic}")
-        return values
-    finally:
-        consumer.close()
-
-
-def _consumed(prometheus: Prometheus) -> float:
-    return prometheus.value(f"sum(bounce_processor_messages_consumed_total{{{SELECT}}})") or 0.0
-
-
-def _send_pass(
-    live_input: tuple[str, str], values: list[bytes], prometheus: Prometheus, expected_total: int
-) -> None:
-    bootstrap, topic = live_input
-    _produce(bootstrap, topic, values)
-    wait_until(lambda: _consumed(prometheus) == expected_total, f"{expected_total} consumed")
-
-
-def _create_topics(bootstrap: str, *names: str) -> None:
-    admin_module = require_module("confluent_kafka.admin")
-    admin = admin_module.AdminClient({"bootstrap.servers": bootstrap})
-    topics = [admin_module.NewTopic(name, 2, 1) for name in names]
-    for future in admin.create_topics(topics).values():
-        future.result(30)
-
-
-@pytest.fixture(scope="module")
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Live]:
-    prometheus_binary = require_tool("prometheus")
-    demo = require_module("processor.demo")
-    bootstrap = _bootstrap(request)
-    directory: Path = tmp_path_factory.mktemp("live-stack")
-    suffix = uuid.uuid4().hex[:8]
-    topics = {
-        "BOUNCE_PROCESSOR_INPUT_TOPICS": f"live-in-{suffix}",
-        "BOUNCE_PROCESSOR_OUTPUT_TOPIC": f"live-out-{suffix}",
-        "BOUNCE_PROCESSOR_DEAD_LETTER_TOPIC": f"live-dlq-{suffix}",
-    }
-    _create_topics(bootstrap, *topics.values())
-    processor = start_processor(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            **topics,
-            "BOUNCE_PROCESSOR_GROUP_ID": f"live-{suffix}",
-            "BOUNCE_PROCESSOR_LOG_FORMAT": "json",
-            "BOUNCE_PROCESSOR_COMMIT_INTERVAL_SECONDS": "0.5",
-            # librdkafka passthrough: quick group join, lag statistics every second.
-            "KAFKA_CONSUMER_SESSION_TIMEOUT_MS": "6000",
-            "KAFKA_STATISTICS_INTERVAL_MS": "1000",
-        },
-        directory / "processor.log",
-    )
-    prometheus = start_prometheus(prometheus_binary, directory, processor.port)
-    try:
-        wait_until(
-            lambda: prometheus.value(f"bounce_processor_ready{{{SELECT}}}") == 1.0,
-            "Prometheus scraped a ready processor",
-        )
-        lines = [line.rstrip(b"\n") for line in demo.sample_log_lines() if line.strip()]
-        one_pass = [*lines, BROKEN_PAYLOAD]
-        live_input = (bootstrap, topics["BOUNCE_PROCESSOR_INPUT_TOPICS"])
-        _send_pass(live_input, one_pass, prometheus, len(one_pass))
-        # A window starting now sees the first pass only as flat samples before it.
-        wait_until(lambda: _scalar_time(prometheus) > 0, "clock")
-        scraped_after_first = _scalar_time(prometheus) + 1.5
-        wait_until(
-            lambda: _sample_time(prometheus) > scraped_after_first, "a scrape after the first pass"
-        )
-        window_start = _scalar_time(prometheus)
-        wait_until(
-            lambda: _sample_time(prometheus) > window_start + 1.5, "a flat scrape in the window"
-        )
-        _send_pass(live_input, one_pass, prometheus, 2 * len(one_pass))
-        settled = _scalar_time(prometheus) + 1.5
-        wait_until(lambda: _sample_time(prometheus) > settled, "a scrape after the second pass")
-        produced = prometheus.value(f"sum(bounce_processor_records_produced_total{{{SELECT}}})")
-        assert produced
-        output_topic = topics["BOUNCE_PROCESSOR_OUTPUT_TOPIC"]
-        outputs = [orjson.loads(v) for v in _read_topic(bootstrap, output_topic, int(produced))]
-        assert outputs and len(outputs) % 2 == 0
-        by_event: Counter[str] = Counter(record["event_id"] for record in outputs)
-        assert set(by_event.values()) == {2}, "each pass produces the same records"
-        first_seen = {record["event_id"]: record for record in outputs}
-        yield Live(
-            prometheus,
-            processor,
-            list(first_seen.values()),
-            len(one_pass),
-            window_start,
-            topics["BOUNCE_PROCESSOR_INPUT_TOPICS"],
-        )
-    finally:
-        processor.terminate()
-        prometheus.stop()
-
-
-def _sample_time(prometheus: Prometheus) -> float:
-    """Timestamp of the newest scrape of the processor."""
-    return prometheus.value(f"timestamp(up{{{SELECT}}})") or 0.0
 
 
 # --- the oracle: what the enriched records say -------------------------------------------
