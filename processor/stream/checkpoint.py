@@ -13,10 +13,10 @@ variant (``send_offsets_to_transaction`` + ``commit_transaction``, confluent-kaf
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from processor.stream.kafka_io import ClientEvents, FatalKafkaError
 from processor.stream.logs import get_logger
@@ -32,14 +32,17 @@ class Checkpoint(Protocol):
 
     pending: Positions
 
-    def begin(self) -> None:
-        """Called before a batch's records are produced (a transaction would start here)."""
+    def begin(self, messages: Sequence[Message] = ()) -> None:
+        """Called before the records of ``messages`` (one consumed batch) are produced."""
 
     def commit(self, timeout: float, only: Iterable[tuple[str, int]] | None = None) -> bool:
         """Make the pending positions durable; ``False`` when postponed (retry later)."""
 
     def forget(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Drop pending positions of partitions this instance no longer owns."""
+
+    def close(self) -> None:
+        """Release what the checkpoint holds when the loop ends (an open transaction)."""
 
 
 class AtLeastOnceCheckpoint:
@@ -57,7 +60,7 @@ class AtLeastOnceCheckpoint:
         self.pending: Positions = {}
         self.commits = 0
 
-    def begin(self) -> None:
+    def begin(self, messages: Sequence[Message] = ()) -> None:
         """Nothing to open in at-least-once mode."""
 
     def commit(self, timeout: float, only: Iterable[tuple[str, int]] | None = None) -> bool:
@@ -105,3 +108,6 @@ class AtLeastOnceCheckpoint:
         """Drop pending positions (the next owner re-reads from the last commit)."""
         for key in partitions:
             self.pending.pop(key, None)
+
+    def close(self) -> None:
+        """Nothing to release: uncommitted positions are simply re-read by the next owner."""

@@ -120,6 +120,23 @@ def run_options(func: F) -> F:
             type=int,
             help="Messages per consumed batch [env: BOUNCE_PROCESSOR_BATCH_SIZE].",
         ),
+        click.option(
+            "--guarantee",
+            type=click.Choice(["at-least-once", "exactly-once"]),
+            help="Delivery guarantee; exactly-once uses Kafka transactions "
+            "[env: BOUNCE_PROCESSOR_GUARANTEE].",
+        ),
+        click.option(
+            "--instance-id",
+            help="Stable name of this instance (default: $HOSTNAME); exactly-once mode's "
+            "transactional.id is GROUP_ID-INSTANCE_ID [env: BOUNCE_PROCESSOR_INSTANCE_ID].",
+        ),
+        click.option(
+            "--max-record-bytes",
+            type=int,
+            help="Largest record produced; larger outputs are dead-lettered, larger dead "
+            "letters truncated [env: BOUNCE_PROCESSOR_MAX_RECORD_BYTES].",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -139,7 +156,11 @@ def run_command(
     input_topics: tuple[str, ...],
     **flags: Any,
 ) -> None:
-    """Consume delivery events, classify them, produce enriched records (at-least-once)."""
+    """Consume delivery events, classify them, produce enriched records.
+
+    At-least-once by default; --guarantee exactly-once commits records, dead letters and
+    offsets in one Kafka transaction per checkpoint.
+    """
     settings = _settings(
         input_topics=_split_topics(input_topics), kafka_config_file=kafka_config_file, **flags
     )
@@ -170,11 +191,18 @@ def check_config_command(
     kafka = _kafka(bootstrap_servers, x_options, settings.kafka_config_file)
     from processor.stream.config import mask
 
+    exactly_once = settings.guarantee == "exactly-once"
+    consumer = (
+        kafka.exactly_once_consumer(settings.group_id)
+        if exactly_once
+        else kafka.consumer(settings.group_id)
+    )
+    producer = kafka.producer(settings.transactional_id() if exactly_once else None)
     report = {
         "settings": settings.model_dump(mode="json"),
         "kafka": kafka.masked(),
-        "consumer": mask(kafka.consumer(settings.group_id)),
-        "producer": mask(kafka.producer()),
+        "consumer": mask(consumer),
+        "producer": mask(producer),
     }
     click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
 

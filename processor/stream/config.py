@@ -23,7 +23,9 @@ Property reference: librdkafka ``CONFIGURATION.md``
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -75,8 +77,11 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
 }
 #: Idempotent, fully acknowledged producer with a large local queue (backpressure,
 #: not drops) and delivery reports for errors only (the checkpoint uses flush()).
+#: ``allow.auto.create.topics`` is off: a mistyped output or dead-letter topic must be
+#: an error (nothing is committed until it exists), not a new topic.
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "acks": "all",
+    "allow.auto.create.topics": False,
     "linger.ms": 20,
     "queue.buffering.max.messages": 500_000,
     "queue.buffering.max.kbytes": 262_144,
@@ -93,6 +98,18 @@ def is_secret(key: str) -> bool:
 def mask(config: Mapping[str, Any]) -> dict[str, Any]:
     """Copy of ``config`` with secret values replaced by ``********`` (for logs and output)."""
     return {k: (MASK if is_secret(k) else v) for k, v in config.items()}
+
+
+#: librdkafka's default ``message.max.bytes`` (CONFIGURATION.md): the largest record
+#: (key + value + headers) a producer accepts unless configured otherwise.
+LIBRDKAFKA_MESSAGE_MAX_BYTES = 1_000_000
+
+Guarantee = Literal["at-least-once", "exactly-once"]
+
+
+def default_instance_id() -> str:
+    """This instance's stable name: ``$HOSTNAME`` (the pod name in Kubernetes) or the host name."""
+    return os.environ.get("HOSTNAME") or socket.gethostname() or "bounce-processor"
 
 
 class ConfigError(ValueError):
@@ -122,6 +139,19 @@ class Settings(BaseSettings):
     commit_interval_seconds: float = Field(default=1.0, gt=0)
     batch_size: int = Field(default=1000, gt=0, le=100_000)
     kafka_config_file: Path | None = None
+    guarantee: Guarantee = "at-least-once"
+    instance_id: str = Field(default_factory=default_instance_id, min_length=1, max_length=200)
+    max_record_bytes: int = Field(default=LIBRDKAFKA_MESSAGE_MAX_BYTES, ge=4096)
+
+    def transactional_id(self) -> str:
+        """``transactional.id`` of the exactly-once producer: ``<group id>-<instance id>``.
+
+        Stable across restarts of one instance (a StatefulSet pod name), so the restarted
+        process fences its previous incarnation and aborts its open transaction
+        (Kafka ``InitProducerId``, KIP-98); unique per instance, so two live instances
+        never fence each other. See docs/guarantees.md.
+        """
+        return f"{self.group_id}-{self.instance_id}"
 
     @field_validator("input_topics", mode="before")
     @classmethod
@@ -135,7 +165,7 @@ class Settings(BaseSettings):
             return topics
         return value
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "guarantee", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -255,11 +285,34 @@ class KafkaConfig:
         )
         return conf
 
-    def producer(self) -> dict[str, Any]:
-        """librdkafka producer dict: defaults < user settings < owned keys."""
+    def producer(self, transactional_id: str | None = None) -> dict[str, Any]:
+        """librdkafka producer dict: defaults < user settings < owned keys.
+
+        :param transactional_id: makes it a transactional producer (exactly-once mode).
+        """
         conf: dict[str, Any] = {**PRODUCER_DEFAULTS, **self.common, **self.producer_only}
         conf["enable.idempotence"] = True
+        if transactional_id is not None:
+            conf["transactional.id"] = transactional_id
         return conf
+
+    def exactly_once_consumer(self, group_id: str) -> dict[str, Any]:
+        """Consumer dict for exactly-once mode: :meth:`consumer` reading ``read_committed``.
+
+        Input written by transactional producers is read only once committed
+        (librdkafka ``isolation.level``; its default, made explicit and not overridable).
+        """
+        return {**self.consumer(group_id), "isolation.level": "read_committed"}
+
+    def max_message_bytes(self) -> int:
+        """The producer's ``message.max.bytes`` (librdkafka's default when unset)."""
+        conf = {**self.common, **self.producer_only}
+        try:
+            return int(conf.get("message.max.bytes", LIBRDKAFKA_MESSAGE_MAX_BYTES))
+        except ValueError as exc:
+            raise ConfigError(
+                f"message.max.bytes must be an integer, got {conf['message.max.bytes']!r}"
+            ) from exc
 
     def masked(self) -> dict[str, dict[str, Any]]:
         """The merged properties with secrets masked, for logs and ``check-config``."""

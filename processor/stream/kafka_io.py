@@ -46,6 +46,10 @@ class FatalKafkaError(StreamError):
     """librdkafka reported a fatal error (``KafkaError.fatal()``); the client is unusable."""
 
 
+class ProduceError(StreamError):
+    """``Producer.produce`` refused a record outright (not a full queue): stop, commit nothing."""
+
+
 class ClientEvents:
     """Callbacks shared by the consumer and producer: errors, statistics, delivery reports.
 
@@ -176,13 +180,15 @@ def message_headers(msg: Message) -> Headers:
 
 
 def dead_letter_headers(msg: Message, error_class: str, message: str) -> Headers:
-    """The original headers, untouched, followed by the error and source headers.
+    """The processor's headers of a dead letter: error class and message, source, version.
+
+    The original headers come first in the record (see
+    :func:`processor.stream.dead_letter.fit_dead_letter`), untouched.
 
     :param error_class: ``PayloadError.error_class`` of the failure.
     :param message: error text; bounded and stripped of control characters here.
     """
     return [
-        *message_headers(msg),
         (HEADER_PREFIX + "error.class", error_class.encode()),
         (HEADER_PREFIX + "error.message", clean_error_message(message).encode()),
         (HEADER_PREFIX + "source.topic", (msg.topic() or "").encode()),

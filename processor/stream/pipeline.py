@@ -14,6 +14,13 @@ Delivery semantics (at-least-once):
   close the consumer (leaves the group).
 - Bounded work: one batch (``batch_size`` messages) at a time; a full producer queue
   blocks the batch (backpressure) instead of dropping.
+- Bounded records: an output record over ``max_record_bytes`` sends its input to the
+  dead-letter topic instead; a dead letter over it is cut to fit
+  (:mod:`processor.stream.dead_letter`), so no message can stop the loop for good.
+
+Exactly-once mode (``guarantee = "exactly-once"``) swaps in
+:class:`~processor.stream.transactions.TransactionalCheckpoint`: the same loop, with
+records, dead letters and offsets committed in one Kafka transaction per checkpoint.
 """
 
 from __future__ import annotations
@@ -28,25 +35,36 @@ from processor.classifier.policy import Policy
 from processor.errors import StreamError
 from processor.stream.checkpoint import AtLeastOnceCheckpoint, Checkpoint
 from processor.stream.config import KafkaConfig, Settings
+from processor.stream.dead_letter import FRAMING_ALLOWANCE, DeadLetterLog, fit_dead_letter
 from processor.stream.health import HealthState
 from processor.stream.kafka_io import (
     Backpressure,
     ClientEvents,
     FatalKafkaError,
+    ProduceError,
     build_consumer,
     build_producer,
     dead_letter_headers,
+    message_headers,
     monotonic_deadline,
     output_headers,
 )
 from processor.stream.logs import get_logger
 from processor.stream.metrics import BatchTally, Metrics
+from processor.stream.transactions import TransactionalCheckpoint
 from processor.stream.transform import transform
 
 log = get_logger(__name__)
 
 POLL_TIMEOUT_SECONDS = 0.25
 CHECKPOINT_FLUSH_SECONDS = 5.0
+#: Bytes kept for an output record's headers (content type, schema version, source
+#: topic up to 249 characters, partition, offset) within ``max_record_bytes``.
+OUTPUT_HEADERS_ALLOWANCE = 512
+
+
+class _AbortBatch(Exception):
+    """A produce call found the transaction in an abortable state (exactly-once mode)."""
 
 
 class Pipeline:
@@ -74,11 +92,24 @@ class Pipeline:
         self._stop = threading.Event()
         self._grace_left = monotonic_deadline(float("inf"))
         self.events = ClientEvents(health, metrics)
-        self._consumer: Consumer = build_consumer(kafka.consumer(settings.group_id), self.events)
-        self._producer = build_producer(kafka.producer(), self.events)
-        self.checkpoint: Checkpoint = AtLeastOnceCheckpoint(
-            self._consumer, self._producer, self.events
-        )
+        self._dead_letter_log = DeadLetterLog(log)
+        self._max_record_bytes = min(settings.max_record_bytes, kafka.max_message_bytes())
+        self._transactions: TransactionalCheckpoint | None = None
+        if settings.guarantee == "exactly-once":
+            self._consumer: Consumer = build_consumer(
+                kafka.exactly_once_consumer(settings.group_id), self.events
+            )
+            self._producer = build_producer(
+                kafka.producer(transactional_id=settings.transactional_id()), self.events
+            )
+            self._transactions = TransactionalCheckpoint(
+                self._consumer, self._producer, self.events, beat=health.beat
+            )
+            self.checkpoint: Checkpoint = self._transactions
+        else:
+            self._consumer = build_consumer(kafka.consumer(settings.group_id), self.events)
+            self._producer = build_producer(kafka.producer(), self.events)
+            self.checkpoint = AtLeastOnceCheckpoint(self._consumer, self._producer, self.events)
         self._backpressure = Backpressure(
             self._producer, self.events, health, abandon=lambda: self._grace_left() <= 0
         )
@@ -96,6 +127,11 @@ class Pipeline:
         :raises StreamError: on a latched delivery failure or a fatal Kafka error; the
             consumer is closed without committing anything past the failure.
         """
+        if self._transactions is not None:
+            log.info("exactly-once mode", transactional_id=self._settings.transactional_id())
+            if not self._transactions.init(stopping=self._stop.is_set):
+                self._close()
+                return True
         self._consumer.subscribe(
             list(self._settings.input_topics),
             on_assign=self._on_assign,
@@ -123,70 +159,88 @@ class Pipeline:
             self._producer.poll(0)
             if time.monotonic() >= next_checkpoint:
                 self.checkpoint.commit(CHECKPOINT_FLUSH_SECONDS)
+                self._dead_letter_log.flush()
                 next_checkpoint = time.monotonic() + interval
 
     def _process(self, messages: Sequence[Message]) -> None:
         started = time.perf_counter()
         tally = BatchTally()
-        pending = self.checkpoint.pending
-        self.checkpoint.begin()
-        out_topic, max_bytes, policy = (
-            self._settings.output_topic,
-            self._settings.max_payload_bytes,
-            self._policy,
-        )
-        produce, slow_produce = self._producer.produce, self._backpressure.produce
-        records = tally.records
-        for msg in messages:
-            error = msg.error()
-            if error is not None:
-                self._consumer_error(error)
-                continue
-            # A message without an error always carries its coordinates.
-            topic: str = msg.topic()  # type: ignore[assignment]
-            partition: int = msg.partition()  # type: ignore[assignment]
-            offset: int = msg.offset()  # type: ignore[assignment]
-            ts_type, ts_ms = msg.timestamp()
-            result = transform(
-                msg.value(),
-                policy=policy,
-                max_payload_bytes=max_bytes,
-                reference_time=ts_ms / 1000.0 if ts_type else None,
-            )
-            if result.outputs:
-                headers = output_headers(topic, partition, offset, result.schema_version)
-                for key, value in result.outputs:
-                    try:
-                        produce(out_topic, value, key, headers=headers)
-                    except BufferError:
-                        slow_produce(out_topic, value, key, headers)
-                for labels in result.labels:
-                    records[labels] += 1
-                tally.produced += len(result.outputs)
-            if result.error is not None:
-                self._dead_letter(msg, *result.error)
-                tally.dead_lettered[result.error[0]] += 1
-            tally.skipped += result.skipped
-            tally.consumed[topic] += 1
-            pending[(topic, partition)] = offset + 1
+        self.checkpoint.begin(messages)
+        try:
+            self._process_messages(messages, tally)
+        except _AbortBatch as exc:
+            # Exactly-once only: abort, rewind; the rest of the batch is read again.
+            assert self._transactions is not None
+            self._transactions.abort(str(exc))
         self._producer.poll(0)
         self._metrics.queue.set(len(self._producer))
         self._metrics.record_batch(
             tally, seconds=time.perf_counter() - started, messages=len(messages), now=time.time()
         )
 
+    def _process_messages(self, messages: Sequence[Message], tally: BatchTally) -> None:
+        pending = self.checkpoint.pending
+        out_topic, max_bytes, policy = (
+            self._settings.output_topic,
+            self._settings.max_payload_bytes,
+            self._policy,
+        )
+        record_limit = self._max_record_bytes - FRAMING_ALLOWANCE - OUTPUT_HEADERS_ALLOWANCE
+        produce, slow_produce = self._producer.produce, self._backpressure.produce
+        records = tally.records
+        try:
+            for msg in messages:
+                error = msg.error()
+                if error is not None:
+                    self._consumer_error(error)
+                    continue
+                # A message without an error always carries its coordinates.
+                topic: str = msg.topic()  # type: ignore[assignment]
+                partition: int = msg.partition()  # type: ignore[assignment]
+                offset: int = msg.offset()  # type: ignore[assignment]
+                ts_type, ts_ms = msg.timestamp()
+                result = transform(
+                    msg.value(),
+                    policy=policy,
+                    max_payload_bytes=max_bytes,
+                    reference_time=ts_ms / 1000.0 if ts_type else None,
+                    max_record_bytes=record_limit,
+                )
+                if result.outputs:
+                    headers = output_headers(topic, partition, offset, result.schema_version)
+                    for key, value in result.outputs:
+                        try:
+                            produce(out_topic, value, key, headers=headers)
+                        except BufferError:
+                            slow_produce(out_topic, value, key, headers)
+                    for labels in result.labels:
+                        records[labels] += 1
+                    tally.produced += len(result.outputs)
+                if result.error is not None:
+                    self._dead_letter(msg, *result.error)
+                    tally.dead_lettered[result.error[0]] += 1
+                tally.skipped += result.skipped
+                tally.consumed[topic] += 1
+                pending[(topic, partition)] = offset + 1
+        except KafkaException as exc:
+            raise self._produce_failed(exc.args[0]) from exc
+
+    def _produce_failed(self, error: KafkaError) -> Exception:
+        """What a synchronous produce error means: abort the transaction, or stop."""
+        if self._transactions is not None and error.txn_requires_abort():
+            return _AbortBatch(f"produce failed: {error.name()}: {error.str()}")
+        return ProduceError(f"produce failed: {error.name()}: {error.str()}")
+
     def _dead_letter(self, msg: Message, error_class: str, message: str) -> None:
-        log.warning(
-            "dead-lettering message",
-            error_class=error_class,
-            topic=msg.topic(),
-            partition=msg.partition(),
-            offset=msg.offset(),
+        self._dead_letter_log.record(error_class, msg.topic(), msg.partition(), msg.offset())  # type: ignore[arg-type]
+        key, value, headers = fit_dead_letter(
+            msg.key(),
+            msg.value(),
+            message_headers(msg),
+            dead_letter_headers(msg, error_class, message),
+            self._max_record_bytes,
         )
-        headers = dead_letter_headers(msg, error_class, message)
-        self._backpressure.produce(
-            self._settings.dead_letter_topic, msg.value(), msg.key(), headers
-        )
+        self._backpressure.produce(self._settings.dead_letter_topic, value, key, headers)
 
     def _consumer_error(self, error: KafkaError) -> None:
         if error.fatal():
@@ -204,6 +258,7 @@ class Pipeline:
 
     def _close(self) -> None:
         self._health.subscribed = False
+        self.checkpoint.close()
         try:
             self._consumer.close()
         except (KafkaException, RuntimeError) as exc:

@@ -6,7 +6,10 @@ cannot be processed (or some of its lines could not), the dead-letter error.
 Dead-letter policy (docs/architecture.md): a payload over the size limit is rejected
 before parsing; ``PayloadError`` from the core is dead-lettered; any other exception
 is wrapped as :class:`~processor.errors.InternalError`; a payload with some records
-and some line errors yields the records *and* a dead-letter entry.
+and some line errors yields the records *and* a dead-letter entry. A record larger
+than ``max_record_bytes`` (a 600 KB recipient address in a JSON event, say) is not
+produced: the producer would refuse it and stop the loop on every restart. Its
+payload is dead-lettered (``record_too_large``) and the payload's other records go out.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ from processor.smtp.codes import enhanced_metric_label, reply_metric_label
 from processor.stream.metrics import RecordLabels
 
 MAX_LINE_ERRORS_SHOWN = 3
+RECORD_TOO_LARGE = "record_too_large"
+#: A record repeats an input text in at most three fields (recipient, its domain, the
+#: key), JSON escaping grows a byte to at most six (``\u0001``), and the added meanings
+#: and explanation are bounded: records of a payload below ``limit / 20 - 64 KiB`` bytes
+#: cannot reach ``limit``, so the size check runs only on larger payloads.
+_EXPANSION_FACTOR = 20
+_ADDED_TEXT_BYTES = 65_536
 
 
 @dataclass(slots=True)
@@ -51,6 +61,7 @@ def transform(
     policy: Policy | None = None,
     max_payload_bytes: int,
     reference_time: float | None = None,
+    max_record_bytes: int | None = None,
 ) -> Transformed:
     """Enrich one Kafka message value.
 
@@ -59,6 +70,8 @@ def transform(
     :param max_payload_bytes: larger payloads are dead-lettered unparsed
         (:class:`~processor.errors.PayloadTooLargeError`).
     :param reference_time: Kafka timestamp in Unix seconds, for log lines without a year.
+    :param max_record_bytes: largest key + value of one output record; a payload with a
+        larger record is dead-lettered (``record_too_large``), its other records kept.
     :returns: never raises; every failure becomes ``Transformed.error``.
     """
     if value is None:
@@ -89,7 +102,12 @@ def transform(
     except Exception as exc:  # a bug on one message must not stop the stream
         return _dead_letter(InternalError(f"{type(exc).__name__}: {exc}"))
     error = None
-    if result.errors:
+    if (
+        max_record_bytes is not None
+        and _EXPANSION_FACTOR * len(value) + _ADDED_TEXT_BYTES > max_record_bytes
+    ):
+        error = _drop_oversized(outputs, labels, max_record_bytes)
+    if result.errors and error is None:
         shown = "; ".join(
             f"line {e.line_number}: {e.error_class}: {e.message}"
             for e in result.errors[:MAX_LINE_ERRORS_SHOWN]
@@ -100,5 +118,22 @@ def transform(
             f"{len(result.errors)} line(s) failed: {shown}"
             + (f"; {more} more" if more > 0 else ""),
         )
-    version = result.records[0].schema_version if result.records else 0
+    version = result.records[0].schema_version if outputs else 0
     return Transformed(outputs, labels, result.skipped, version, error)
+
+
+def _drop_oversized(
+    outputs: list[tuple[bytes | None, bytes]], labels: list[RecordLabels], limit: int
+) -> tuple[str, str] | None:
+    """Remove records whose key + value exceed ``limit``; the error naming them, if any."""
+    sizes = [len(key or b"") + len(value) for key, value in outputs]
+    too_large = [i for i, size in enumerate(sizes) if size > limit]
+    if not too_large:
+        return None
+    message = (
+        f"{len(too_large)} of {len(outputs)} record(s) exceed {limit} bytes "
+        f"(largest {max(sizes)} bytes, record #{too_large[0] + 1}); not produced"
+    )
+    for i in reversed(too_large):
+        del outputs[i], labels[i]
+    return RECORD_TOO_LARGE, message
