@@ -1,0 +1,158 @@
+"""One bounce email -> one :class:`RecipientOutcome` per recipient.
+
+Evidence is taken in this order, the first that names recipients wins:
+
+1. ``message/delivery-status`` / ``message/global-delivery-status`` parts
+   (RFC 3464, RFC 6533);
+2. DSN fields written into the notice text (Amazon WorkMail and others copy
+   ``Final-Recipient``/``Status``/``Diagnostic-Code`` into text/plain);
+3. the notice prose (:mod:`processor.parse.email.recipients`), for the
+   non-standard formats; then the ``X-Failed-Recipients`` header (Exim, Gmail).
+
+A DSN recipient without a ``Diagnostic-Code`` gets its error text from the
+prose when the prose names it (Postfix and Sendmail put the remote reply in
+both places, some MTAs only in the prose).
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
+from processor.parse.email.events import RecipientOutcome
+from processor.parse.email.message import header_addresses, header_text, part_text, walk_parts
+from processor.parse.email.notice import is_delay_notice
+from processor.parse.email.recipients import (
+    TextRecipient,
+    error_lines,
+    find_recipients,
+    lead_in_diagnostic,
+)
+
+__all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
+
+_DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
+_BOUNCE_SENDER = re.compile(
+    r"^(?:mailer-daemon|mailer_daemon|mail-daemon|mailerdaemon|postmaster|post_master|"
+    r"mail\.delivery\.system|mdaemon|bounces?)@",
+    re.IGNORECASE,
+)
+_BOUNCE_WORDS = re.compile(
+    r"(?:undeliver|undelivered|delivery (?:status notification|failure|failed|problem|has failed|error)|"
+    r"returned mail|failure notice|failed delivery|mail delivery (?:failed|system|subsystem)|"
+    r"could not be delivered|couldn't be delivered|not (?:be )?delivered|unable to deliver|"
+    r"did not reach|permanent(?:ly)? (?:error|failure|fatal)|failed permanently|"
+    r"non[ \-]?delivery|delivery notification|mail system error|returning message to sender|"
+    r"error sending your mail|delivery has failed|could not deliver|rejected by)",
+    re.IGNORECASE,
+)
+_MAX_DIAGNOSTIC = 2_000
+
+
+def delivery_reports(message: Message) -> list[DsnReport]:
+    """Every RFC 3464 report part of ``message``, parsed."""
+    return [
+        parse_delivery_status(part_text(part))
+        for part in walk_parts(message)
+        if part.get_content_type() in _DSN_TYPES
+    ]
+
+
+def looks_like_bounce(message: Message, notice: str) -> bool:
+    """True when the sender, subject, headers or wording say this is a non-delivery notice."""
+    sender = (header_addresses(message, "From") or [""])[0]
+    if _BOUNCE_SENDER.match(sender) or header_text(message, "X-Failed-Recipients"):
+        return True
+    subject = header_text(message, "Subject") or ""
+    if _BOUNCE_WORDS.search(subject) or _BOUNCE_WORDS.search(notice[:5_000]):
+        return True
+    return error_lines(notice) is not None
+
+
+def _sender_side(message: Message, returned: Message | None, report_sender: str | None) -> set[str]:
+    addresses = header_addresses(message, "To") + header_addresses(message, "From")
+    if returned is not None:
+        for name in ("From", "Return-Path", "Sender", "Reply-To"):
+            addresses += header_addresses(returned, name)
+    if report_sender:
+        addresses.append(strip_address_type(report_sender))
+    return {address.lower() for address in addresses}
+
+
+def _diagnostic_for(address: str, prose: dict[str, TextRecipient], notice: str) -> str | None:
+    found = prose.get(address.lower())
+    if found is not None and found.diagnostic:
+        return lead_in_diagnostic(found.diagnostic)[:_MAX_DIAGNOSTIC]
+    return error_lines(notice)
+
+
+def _from_reports(
+    reports: list[DsnReport], prose: dict[str, TextRecipient], notice: str, delayed: bool
+) -> list[RecipientOutcome]:
+    outcomes: list[RecipientOutcome] = []
+    seen: set[str] = set()
+    for report in reports:
+        for block in report.recipients:
+            address = block.address or ""
+            if address.lower() in seen:
+                continue
+            seen.add(address.lower())
+            diagnostic = block.diagnostic or _diagnostic_for(address, prose, notice)
+            original = block.original_recipient
+            outcomes.append(
+                RecipientOutcome(
+                    recipient=address,
+                    action=block.action,
+                    status=block.status,
+                    diagnostic=diagnostic,
+                    original_recipient=original if original and original != address else None,
+                    remote_mta=block.remote_mta,
+                    last_attempt=block.last_attempt,
+                    delayed_notice=delayed,
+                )
+            )
+    return outcomes
+
+
+def outcomes_from_email(
+    message: Message, notice: str, returned: Message | None, reports: list[DsnReport]
+) -> list[RecipientOutcome]:
+    """The per-recipient outcomes a bounce email states (empty when it names none).
+
+    :param message: the parsed email.
+    :param notice: its human-readable notice, cut before the returned message.
+    :param returned: the returned message (or its headers), if included.
+    :param reports: its parsed delivery-status parts.
+    """
+    report_sender = next((r.sender for r in reports if r.sender), None)
+    excluded = _sender_side(message, returned, report_sender)
+    subject = header_text(message, "Subject")
+    delayed = is_delay_notice(subject, notice)
+    prose_list = find_recipients(notice, excluded)
+    prose = {item.address.lower(): item for item in prose_list}
+    outcomes = _from_reports(reports, prose, notice, delayed)
+    if outcomes:
+        return outcomes
+    in_text = parse_delivery_status(notice)
+    if in_text.recipients:
+        return _from_reports([in_text], prose, notice, delayed)
+    if not looks_like_bounce(message, notice):
+        return []
+    if prose_list:
+        return [
+            RecipientOutcome(
+                recipient=item.address,
+                diagnostic=(lead_in_diagnostic(item.diagnostic) or error_lines(notice) or "")[
+                    :_MAX_DIAGNOSTIC
+                ],
+                delayed_notice=delayed,
+            )
+            for item in prose_list
+        ]
+    failed = [a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded]
+    if not failed and returned is not None:
+        to = [a for a in header_addresses(returned, "To") if a.lower() not in excluded]
+        failed = to[:1]
+    whole = " ".join(lead_in_diagnostic(notice).split())[:_MAX_DIAGNOSTIC]
+    return [RecipientOutcome(recipient=a, diagnostic=whole, delayed_notice=delayed) for a in failed]
