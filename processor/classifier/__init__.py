@@ -62,8 +62,16 @@ def _code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
     return reason, rule_id
 
 
+_NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
+"""Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
+
+
 def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[Reason, str, str]:
     """Return (reason, rule id, evidence words)."""
+    preset = event.preset_reason
+    if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
+        origin = "platform" if event.platform else "report"
+        return preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}"
     if evidence.failure_class == SUCCESS:
         if event.status is DeliveryStatus.DISCARDED:
             return Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
@@ -83,6 +91,8 @@ def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[R
 
 def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: DeliveryStatus) -> Verdict:
     failure_class = evidence.failure_class
+    if reason in _NOT_BOUNCES:
+        return Verdict.UNKNOWN
     if failure_class == SUCCESS:
         return Verdict.SUCCESS
     if failure_class == NO_CLASS:
@@ -134,6 +144,8 @@ def classify_event(
     if policy is None:
         policy = default_policy()
     evidence = gather_evidence(event)
+    if event.preset_reason is not None:  # rare (reports, platform events): not cached
+        return evidence, _decide(event, evidence, policy)
     status = event.status
     diagnostic = event.diagnostic
     if evidence.failure_class == SUCCESS or status is DeliveryStatus.EXPIRED:
