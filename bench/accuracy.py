@@ -189,10 +189,13 @@ def render(name: str, tally: Tally) -> str:
     )
 
 
-def run(corpus: Path, family: str | None) -> tuple[dict[str, Tally], list[str], float, int]:
+def run(
+    corpus: Path, family: str | None
+) -> tuple[dict[str, Tally], list[str], float, int, Counter[str]]:
     """Evaluate every labelled email; returns tallies per family, disagreement lines, seconds, emails."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     disagreements: list[str] = []
+    confusion: Counter[str] = Counter()
     elapsed = 0.0
     emails = 0
     for line in (corpus / "labels.jsonl").read_bytes().splitlines():
@@ -212,6 +215,8 @@ def run(corpus: Path, family: str | None) -> tuple[dict[str, Tally], list[str], 
         for index, expect in enumerate(label["expect"]):
             record = records[index] if index < len(records) else None
             wrong = compare(expect, record, tally)
+            if "reason" in wrong and record is not None:
+                confusion[f"{expect['reason']} -> {record.reason.value}"] += 1
             if wrong:
                 got = _got(record) if record else ("; ".join(errors) or "no record")[:160]
                 rule = record.rule_id if record else "-"
@@ -219,7 +224,7 @@ def run(corpus: Path, family: str | None) -> tuple[dict[str, Tally], list[str], 
                     f"{label['file'].rsplit('/', 1)[-1]}#{index} [{','.join(wrong)}] "
                     f"expected {_describe(expect)} | got {got} | rule {rule}"
                 )
-    return tallies, disagreements, elapsed, emails
+    return tallies, disagreements, elapsed, emails, confusion
 
 
 @click.command()
@@ -228,7 +233,7 @@ def run(corpus: Path, family: str | None) -> tuple[dict[str, Tally], list[str], 
 @click.option("--quiet", is_flag=True, help="Do not list the disagreements.")
 def main(corpus_dir: Path, family: str | None, quiet: bool) -> None:
     """Print accuracy per MTA family and overall, then the disagreements."""
-    tallies, disagreements, elapsed, emails = run(corpus_dir, family)
+    tallies, disagreements, elapsed, emails, confusion = run(corpus_dir, family)
     header = f"{'family':<16} {'recipients':>18} {'enhanced status':>18} {'reply code':>18} {'hard/soft':>18} {'reason':>18} {'policy':>6}"
     print(header)
     overall = Tally()
@@ -240,6 +245,9 @@ def main(corpus_dir: Path, family: str | None, quiet: bool) -> None:
     for key, words in POLICY_DIFFERENCES.items():
         print(f"  {overall.policy[key]:>4}  {words}")
     print(f"\n{emails} emails in {elapsed:.2f} s ({elapsed / max(emails, 1) * 1000:.2f} ms per email)")
+    print("\nReason disagreements by kind (Sisimai -> ours):")
+    for pair, count in confusion.most_common():
+        print(f"  {count:>4}  {pair}")
     if not quiet:
         print(f"\nDisagreements ({len(disagreements)}):")
         for line in disagreements:

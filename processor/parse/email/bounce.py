@@ -23,12 +23,8 @@ from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_ad
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, part_text, walk_parts
 from processor.parse.email.notice import is_delay_notice
-from processor.parse.email.recipients import (
-    TextRecipient,
-    error_lines,
-    find_recipients,
-    lead_in_diagnostic,
-)
+from processor.parse.email.diagnostic import error_line, from_prose
+from processor.parse.email.recipients import TextRecipient, bracketed_addresses, find_recipients
 
 __all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
 
@@ -67,7 +63,7 @@ def looks_like_bounce(message: Message, notice: str) -> bool:
     subject = header_text(message, "Subject") or ""
     if _BOUNCE_WORDS.search(subject) or _BOUNCE_WORDS.search(notice[:5_000]):
         return True
-    return error_lines(notice) is not None
+    return error_line(notice) is not None
 
 
 def _sender_side(message: Message, returned: Message | None, report_sender: str | None) -> set[str]:
@@ -80,11 +76,16 @@ def _sender_side(message: Message, returned: Message | None, report_sender: str 
     return {address.lower() for address in addresses}
 
 
-def _diagnostic_for(address: str, prose: dict[str, TextRecipient], notice: str) -> str | None:
-    found = prose.get(address.lower())
-    if found is not None and found.diagnostic:
-        return lead_in_diagnostic(found.diagnostic)[:_MAX_DIAGNOSTIC]
-    return error_lines(notice)
+def _prose_outcome(address: str, block: str, notice: str, delayed: bool, alone: bool) -> RecipientOutcome:
+    """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice."""
+    prose = from_prose(block)
+    text = prose.text if prose.text != address else ""
+    if alone and not prose.has_reply:  # the error may be written before the recipient list
+        text = error_line(notice) or text
+    return RecipientOutcome(
+        recipient=address, diagnostic=text[:_MAX_DIAGNOSTIC] or None, remote_mta=prose.remote_host,
+        delayed_notice=delayed,
+    )  # fmt: skip
 
 
 def _from_reports(
@@ -98,7 +99,12 @@ def _from_reports(
             if address.lower() in seen:
                 continue
             seen.add(address.lower())
-            diagnostic = block.diagnostic or _diagnostic_for(address, prose, notice)
+            diagnostic, remote = block.diagnostic, block.remote_mta
+            if not diagnostic:
+                found = prose.get(address.lower())
+                block_text = found.diagnostic if found else ""
+                from_text = _prose_outcome(address, block_text, notice, delayed, len(prose) <= 1)
+                diagnostic, remote = from_text.diagnostic, remote or from_text.remote_mta
             original = block.original_recipient
             outcomes.append(
                 RecipientOutcome(
@@ -107,7 +113,7 @@ def _from_reports(
                     status=block.status,
                     diagnostic=diagnostic,
                     original_recipient=original if original and original != address else None,
-                    remote_mta=block.remote_mta,
+                    remote_mta=remote,
                     last_attempt=block.last_attempt,
                     delayed_notice=delayed,
                 )
@@ -140,19 +146,15 @@ def outcomes_from_email(
     if not looks_like_bounce(message, notice):
         return []
     if prose_list:
-        return [
-            RecipientOutcome(
-                recipient=item.address,
-                diagnostic=(lead_in_diagnostic(item.diagnostic) or error_lines(notice) or "")[
-                    :_MAX_DIAGNOSTIC
-                ],
-                delayed_notice=delayed,
-            )
-            for item in prose_list
-        ]
+        alone = len(prose_list) == 1
+        return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in prose_list]
     failed = [a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded]
+    if not failed:  # sent to oneself: the failed recipient is also the bounce's addressee
+        relaxed = find_recipients(notice, {a.lower() for a in header_addresses(message, "From")})
+        if relaxed:
+            alone = len(relaxed) == 1
+            return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in relaxed]
+        failed = bracketed_addresses(notice, excluded)
     if not failed and returned is not None:
-        to = [a for a in header_addresses(returned, "To") if a.lower() not in excluded]
-        failed = to[:1]
-    whole = " ".join(lead_in_diagnostic(notice).split())[:_MAX_DIAGNOSTIC]
-    return [RecipientOutcome(recipient=a, diagnostic=whole, delayed_notice=delayed) for a in failed]
+        failed = [a for a in header_addresses(returned, "To") if a.lower() not in excluded][:1]
+    return [_prose_outcome(a, notice, notice, delayed, len(failed) == 1) for a in failed]

@@ -2,12 +2,13 @@
 
 Mapping (RFC 3464 §2.3):
 
-- ``Action: failed`` -> ``failed`` (permanent), except with a class-4 ``Status``:
-  the MTA gave up after transient failures (its queue lifetime ran out), which
-  is ``expired`` like Postfix's ``status=expired``;
+- ``Action: failed`` -> ``bounced`` (permanent), except when the failure was
+  transient (the remote reply in ``Diagnostic-Code`` is 4yz, or without a reply
+  the ``Status`` is 4.x.x): the MTA gave up after transient failures (its queue
+  lifetime ran out), which is ``expired`` like Postfix's ``status=expired``;
 - ``Action: delayed`` -> ``deferred``; ``delivered``/``relayed``/``expanded`` -> ``sent``;
 - no ``Action`` (prose bounces): ``deferred`` when the notice is a delay
-  warning, else ``failed``.
+  warning, else as ``failed``.
 - ``Status`` -> the event's enhanced code (source ``event``); ``Diagnostic-Code``
   -> the diagnostic text (its reply code and enhanced code are found there by
   the classifier); ``Remote-MTA`` -> ``remote_mta`` and ``relay``;
@@ -29,14 +30,14 @@ from hashlib import blake2b
 from processor.model import DeliveryEvent, DeliveryStatus, Reason
 from processor.parse.email.dsn import strip_address_type
 from processor.parse.syslog import to_rfc3339_utc
-from processor.smtp.extract import normalise_enhanced
+from processor.smtp.extract import extract_codes, normalise_enhanced
 
 __all__ = ["EmailContext", "RecipientOutcome", "build_event", "rfc3339"]
 
 SOURCE_FORMAT = "email"
 
 _ACTIONS = {
-    "failed": DeliveryStatus.FAILED,
+    "failed": DeliveryStatus.BOUNCED,
     "delayed": DeliveryStatus.DEFERRED,
     "delivered": DeliveryStatus.SENT,
     "relayed": DeliveryStatus.SENT,
@@ -104,20 +105,28 @@ def email_identity(message_id: str | None, raw: bytes) -> bytes:
     return b"email-digest\x00" + blake2b(raw, digest_size=16).digest()
 
 
+def _transient(diagnostic: str | None, enhanced: str | None) -> bool:
+    """The failure's class: the remote reply's first digit, else the Status class (RFC 2034 §3)."""
+    reply, text_enhanced = extract_codes(diagnostic)
+    if reply is not None and reply // 100 in (4, 5):
+        return reply // 100 == 4
+    code = enhanced or text_enhanced
+    return code is not None and code.startswith("4.")
+
+
 def _status(outcome: RecipientOutcome, enhanced: str | None) -> DeliveryStatus:
     if outcome.preset_reason in (Reason.AUTO_REPLY, Reason.COMPLAINT):
         return DeliveryStatus.UNKNOWN
-    action = (outcome.action or "").lower()
-    status = _ACTIONS.get(action)
-    if status is DeliveryStatus.FAILED and enhanced is not None and enhanced.startswith("4."):
+    status = _ACTIONS.get((outcome.action or "").lower())
+    if status is None:
+        if outcome.delayed_notice:
+            return DeliveryStatus.DEFERRED
+        if enhanced is not None and enhanced.startswith("2."):
+            return DeliveryStatus.SENT
+        status = DeliveryStatus.BOUNCED
+    if status is DeliveryStatus.BOUNCED and _transient(outcome.diagnostic, enhanced):
         return DeliveryStatus.EXPIRED
-    if status is not None:
-        return status
-    if outcome.delayed_notice:
-        return DeliveryStatus.DEFERRED
-    if enhanced is not None and enhanced.startswith("2."):
-        return DeliveryStatus.SENT
-    return DeliveryStatus.FAILED
+    return status
 
 
 def build_event(context: EmailContext, outcome: RecipientOutcome) -> DeliveryEvent:

@@ -29,6 +29,7 @@ _RETURNED = re.compile(
     r"original message header|message header|copy of (?:the|your) message|"
     r"end of transcript|rfc822|headers? of (?:the )?(?:original|returned))"
     r"|(?:original message follows|message headers follow|unsent message follows|"
+    r"below is a copy of the (?:original )?message|"
     r"included is a copy of the message|the original message (?:headers? )?(?:was|is|are) "
     r"(?:attached|included|below|follows)|your message reads|--- original message)"
     r")",
@@ -85,7 +86,21 @@ def first_text(message: Message) -> str:
             html = html_to_text(part_text(part))
         if plain is not None:
             break
-    return plain if plain is not None else (html or "")
+    if plain is not None:
+        return plain
+    return html or _broken_multipart_text(message)
+
+
+def _broken_multipart_text(message: Message) -> str:
+    """Text of a multipart whose boundary is missing or wrong (the parser kept its body as text)."""
+    for part in walk_parts(message):
+        payload = part.get_payload()
+        if part.get_content_maintype() in ("multipart", "text") and isinstance(payload, str) and payload.strip():
+            return part_text(part)
+        preamble = part.preamble if part.is_multipart() else None
+        if preamble and preamble.strip():
+            return preamble[:MAX_NOTICE_CHARS * 5]
+    return ""
 
 
 def returned_start(text: str) -> int:

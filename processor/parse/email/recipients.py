@@ -24,18 +24,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["TextRecipient", "error_lines", "find_recipients", "lead_in_diagnostic"]
+__all__ = ["TextRecipient", "bracketed_addresses", "find_recipients", "sender_addresses"]
 
 MAX_BLOCK_LINES = 25
-MAX_DIAGNOSTIC_CHARS = 1_500
+MAX_BLOCK_CHARS = 4_000
 MAX_TEXT_RECIPIENTS = 500
 
 _ADDR = (
-    r"([\w.+\-=/#$%&'*!?^`{|}~]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}\.){1,10}"
+    r"(?<![\w.+\-=/#$%&'*!?^`{|}~@])([\w.+\-=/#$%&'*!?^`{|}~]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}\.){1,10}"
     r"[A-Za-z]{2,24}|\[[0-9.:A-Fa-f]{2,45}\]))"
 )
 _LABEL = (
-    r"(?:recipient(?: address)?|could not be delivered to|unable to deliver (?:message )?to|"
+    r"\b(?:recipient(?: address)?|could not be delivered to|unable to deliver (?:message )?to|"
     r"delivering your mail to|was not delivered to|rejected recipient|failed recipient|"
     r"returned permanent errors|delivery to|addressed to|undeliverable to|failed to deliver to|"
     r"the following address(?:es)?|user|mailbox)"
@@ -45,8 +45,9 @@ _ANCHORS = tuple(
     for pattern in (
         # bare address on its own line, maybe bracketed or quoted, maybe "addr:" or "addr,"
         r"^[ \t]{0,40}(?:[*>\-][ \t]{1,5})?[<\"'(]?" + _ADDR + r"[>\"')]?[ \t]{0,5}[:,;.]?[ \t]{0,20}$",
-        # <addr>: error text  /  "addr": text
+        # <addr>: error text  /  "addr": text  /  addr: error text (OpenSMTPD)
         r"^[ \t]{0,40}[<\"]" + _ADDR + r"[>\"][ \t]{0,5}:?[ \t]{1,5}\S",
+        r"^[ \t]{0,10}" + _ADDR + r":[ \t]{1,5}\S",
         # addr on <date> (Exchange 2003)
         r"^[ \t]{0,40}" + _ADDR + r"[ \t]{1,10}on[ \t]{1,5}\S",
         # addr [error] / addr error, ERROR_CODE (address first on the line)
@@ -61,58 +62,24 @@ _ANCHORS = tuple(
         r"^[ \t]{0,10}>>>[ \t]{1,5}" + _ADDR + r"[ \t]{1,5}<",
     )
 )
-_RCPT_COMMAND = re.compile(r"RCPT[ \t]{1,3}TO:[ \t]{0,3}<" + _ADDR + ">", re.IGNORECASE)
+_RCPT_COMMAND = re.compile(r"RCPT[ \t]{1,3}TO:[ \t]{0,3}<?" + _ADDR, re.IGNORECASE)
+_DSN_FIELD = re.compile(
+    r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|Arrival-Date|Received-From-MTA|Action|"
+    r"Status|Remote-MTA|Diagnostic-Code|Last-Attempt-Date)[ \t]{0,5}:",
+    re.IGNORECASE,
+)
+_BRACKETED = re.compile(r"<" + _ADDR + ">")
 _SENDER_MENTIONS = re.compile(
-    r"(?:MAIL[ \t]{1,3}FROM:[ \t]{0,3}<|envelope-from[ \t]{0,3}<?|sender[ \t]{0,20}[:=]?[ \t]{0,20}<?|"
+    r"(?:MAIL[ \t]{1,3}FROM:[ \t]{0,3}<?|envelope-from[ \t]{0,3}<?|sender[ \t]{0,20}[:=]?[ \t]{0,20}<?|"
     r"from:?[ \t]{1,10}<?)" + _ADDR,
     re.IGNORECASE,
 )
-# Where a recipient's error text starts in a block, when the block says so.
-_LEAD_INS = re.compile(
-    r"(?:the error that the other server returned was:|remote (?:host|server) said:|"
-    r"said:|it responded as follows:|reason:|because:|failed with:|server message|"
-    r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
-    r"delivery failed for the following reason:|error message:|"
-    r"the following (?:message|error)[^:\n]{0,40}:)",
-    re.IGNORECASE,
-)
-_ERROR_LINE = re.compile(
-    r"^[ \t]{0,10}(?:<<<[ \t]{0,3})?(?:[245][0-5][0-9][ \-:]|#?[245]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
-    re.MULTILINE,
-)
-
-
 @dataclass(slots=True)
 class TextRecipient:
-    """A recipient found in prose, with the text that follows it (its error)."""
+    """A recipient found in prose, with its block: its line and the lines up to the next recipient."""
 
     address: str
     diagnostic: str
-
-
-def _clean(lines: list[str]) -> str:
-    text = " ".join(line.strip() for line in lines if line.strip())
-    return re.sub(r"[ \t]{2,}", " ", text)[:MAX_DIAGNOSTIC_CHARS].strip()
-
-
-def lead_in_diagnostic(text: str) -> str:
-    """Text after the last phrase that introduces the remote server's error, if any."""
-    last = None
-    for match in _LEAD_INS.finditer(text):
-        last = match
-    if last is None:
-        return text
-    rest = text[last.end() :].strip()
-    return rest or text
-
-
-def error_lines(text: str) -> str | None:
-    """The first line of ``text`` that starts with an SMTP reply or enhanced code."""
-    match = _ERROR_LINE.search(text)
-    if match is None:
-        return None
-    end = text.find("\n", match.start())
-    return text[match.start() : end if end >= 0 else len(text)].strip()
 
 
 def sender_addresses(text: str) -> set[str]:
@@ -120,47 +87,60 @@ def sender_addresses(text: str) -> set[str]:
     return {m.group(1).lower() for m in _SENDER_MENTIONS.finditer(text)}
 
 
-def _anchor(line: str, excluded: set[str]) -> tuple[str, str] | None:
-    """(address, rest of the line after it) when ``line`` names a recipient."""
+def _anchor(line: str, excluded: set[str]) -> str | None:
+    """The recipient address ``line`` names, if it is a recipient line."""
     for pattern in _ANCHORS:
         match = pattern.search(line)
         if match is not None:
             address = match.group(1).strip(".")
             if address.lower() not in excluded:
-                return address, line[match.end(1) :]
+                return address
     match = _RCPT_COMMAND.search(line)
     if match is not None and match.group(1).lower() not in excluded:
-        return match.group(1), line[match.end() :]
+        return match.group(1)
     return None
 
 
 def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
-    """Recipients named in ``text`` (in order, without duplicates) with their error text.
+    """Recipients named in ``text`` (in order, without duplicates) with their blocks.
 
     :param text: the notice, already cut before the returned message.
     :param excluded: lowercased sender-side addresses that are never recipients.
     """
     excluded = excluded | sender_addresses(text)
     lines = text.splitlines()
-    found: list[tuple[str, int, str]] = []  # address, line index, rest of anchor line
-    seen: dict[str, int] = {}
+    found: list[tuple[str, int]] = []  # address, line index
+    seen: set[str] = set()
     for index, line in enumerate(lines):
         if "@" not in line:
             continue
-        anchor = _anchor(line, excluded)
-        if anchor is None:
+        address = _anchor(line, excluded)
+        if address is None or address.lower() in seen:
             continue
-        address, rest = anchor
-        key = address.lower()
-        if key in seen:
-            continue
-        seen[key] = len(found)
-        found.append((address, index, rest))
+        seen.add(address.lower())
+        found.append((address, index))
         if len(found) >= MAX_TEXT_RECIPIENTS:
             break
     recipients = []
-    for position, (address, index, rest) in enumerate(found):
+    for position, (address, index) in enumerate(found):
         stop = found[position + 1][1] if position + 1 < len(found) else len(lines)
-        block = [rest.strip(" \t:>]\"'")] + lines[index + 1 : min(stop, index + 1 + MAX_BLOCK_LINES)]
-        recipients.append(TextRecipient(address, _clean(block)))
+        block = [lines[index]]
+        for line in lines[index + 1 : min(stop, index + 1 + MAX_BLOCK_LINES)]:
+            if _DSN_FIELD.match(line):  # DSN fields copied into the text end the prose
+                break
+            block.append(line)
+        recipients.append(TextRecipient(address, "\n".join(block)[:MAX_BLOCK_CHARS]))
     return recipients
+
+
+def bracketed_addresses(text: str, excluded: set[str]) -> list[str]:
+    """Addresses written ``<like@this>`` anywhere in ``text``, not sender-side, in order."""
+    excluded = excluded | sender_addresses(text)
+    found: list[str] = []
+    for match in _BRACKETED.finditer(text):
+        address = match.group(1)
+        if address.lower() not in excluded and address.lower() not in (a.lower() for a in found):
+            found.append(address)
+        if len(found) >= MAX_TEXT_RECIPIENTS:
+            break
+    return found
