@@ -4,7 +4,7 @@ The core (parsing, code registry, classification) needs no Kafka client at
 import time::
 
     from processor import classify
-    for record in classify(b"...postfix/smtp[1]: ABC: to=<u@example.com>, ... status=bounced (...)"):
+    for record in classify(open("/var/log/mail.log", "rb").read()):
         print(record.verdict, record.reason)
 """
 

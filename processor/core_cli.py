@@ -69,7 +69,9 @@ class Summary:
     def render(self) -> str:
         """The summary as aligned plain text."""
         total = sum(self.verdicts.values())
-        lines = [f"records: {total}  skipped lines: {self.skipped}  lines with errors: {self.errors}"]
+        lines = [
+            f"records: {total}  skipped lines: {self.skipped}  lines with errors: {self.errors}"
+        ]
         for title, counter in (
             ("verdict", self.verdicts),
             ("reason", self.reasons),
@@ -105,24 +107,37 @@ def _classify_stream(
         for line_error in result.errors:
             summary.errors += 1
             click.echo(
-                f"{name}:{number}: {line_error.error_class}: {safe_text(line_error.message)}", err=True
+                f"{name}:{number}: {line_error.error_class}: {safe_text(line_error.message)}",
+                err=True,
             )
         for record in result.records:
             summary.add(record)
             if write_records:
-                out.write((orjson.dumps(record, option=option) if pretty else serialize(record)) + b"\n")
+                out.write(
+                    (orjson.dumps(record, option=option) if pretty else serialize(record)) + b"\n"
+                )
     out.flush()
 
 
 @click.command("classify")
 @click.argument("files", nargs=-1, type=click.File("rb"))
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="BOUNCE_PROCESSOR_POLICY_FILE",
-              help="Site policy file (TOML or YAML), or a built-in profile: default, class.")
-@click.option("--summary", is_flag=True, help="Print a table of verdicts, reasons and codes on stderr.")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    envvar="BOUNCE_PROCESSOR_POLICY_FILE",
+    help="Site policy file (TOML or YAML), or a built-in profile: default, class.",
+)
+@click.option(
+    "--summary", is_flag=True, help="Print a table of verdicts, reasons and codes on stderr."
+)
 @click.option("--no-records", is_flag=True, help="Do not print records (use with --summary).")
 @click.option("--pretty", is_flag=True, help="Indent the JSON records.")
-@click.option("--reference-time", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              help="Date used to resolve year-less syslog timestamps (default: now, UTC).")
+@click.option(
+    "--reference-time",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Date used to resolve year-less syslog timestamps (default: now, UTC).",
+)
 def classify_command(
     files: tuple[BinaryIO, ...], policy_path: str | None, summary: bool, no_records: bool,
     pretty: bool, reference_time: datetime | None,

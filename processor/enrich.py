@@ -38,8 +38,6 @@ CLASSIFIER_VERSION = __version__
 MAX_DIAGNOSTIC_CHARS = 2_000
 """Diagnostic text longer than this is cut and marked with ``" [truncated]"``."""
 
-_SECONDS_PER_DAY = 86_400
-
 
 @dataclass(slots=True)
 class PayloadResult:
@@ -62,10 +60,12 @@ def _bounded(text: str | None) -> str | None:
 
 
 def _domain(recipient: str | None) -> str | None:
-    if not recipient:
-        return None
-    at = recipient.rfind("@")
-    return recipient[at + 1 :].lower() or None if at >= 0 else None
+    """Lowercased domain part of an address, or ``None``."""
+    if recipient:
+        domain = recipient.rpartition("@")[2]
+        if domain is not recipient and domain:
+            return domain.lower()
+    return None
 
 
 def enrich_event(event: DeliveryEvent, policy: Policy) -> EnrichedRecord:
@@ -134,12 +134,14 @@ def enrich_payload(
     :raises InvalidJSONError: the payload is one JSON document that does not parse.
     """
     if max_bytes is not None and len(raw) > max_bytes:
-        raise PayloadTooLargeError(f"payload of {len(raw)} bytes exceeds the limit of {max_bytes} bytes")
+        raise PayloadTooLargeError(
+            f"payload of {len(raw)} bytes exceeds the limit of {max_bytes} bytes"
+        )
     if policy is None:
         policy = default_policy()
     if reference_time is None:
         reference_time = time.time()
-    parsed = parse_payload(raw, int(reference_time // _SECONDS_PER_DAY))
+    parsed = parse_payload(raw, reference_time)
     return PayloadResult(
         [enrich_event(event, policy) for event in parsed.events], parsed.skipped, parsed.errors
     )

@@ -42,13 +42,13 @@ class InvalidEventError(PayloadError):
 
 
 class UnrecognisedPayloadError(PayloadError):
-    """No parser recognises the payload's format (neither Postfix log, shipper JSON nor event JSON)."""
+    """No parser recognises the payload's format (Postfix log, shipper JSON, event JSON)."""
 
     error_class = "unrecognised_format"
 
 
 class InternalError(PayloadError):
-    """An unexpected exception while processing one message (a bug); the message is dead-lettered."""
+    """An unexpected exception while processing one message (a bug); it is dead-lettered."""
 
     error_class = "internal_error"
 

@@ -34,7 +34,7 @@ def record_key(record: EnrichedRecord) -> bytes | None:
 
 
 def load_schema(name: str = "enriched-record.v1.json") -> dict[str, Any]:
-    """Load one of the packaged JSON Schemas (``enriched-record.v1.json``, ``delivery-event.v1.json``)."""
+    """Load a packaged JSON Schema: ``enriched-record.v1.json`` or ``delivery-event.v1.json``."""
     text = resources.files("processor").joinpath("schemas", name).read_bytes()
     schema: dict[str, Any] = orjson.loads(text)
     return schema

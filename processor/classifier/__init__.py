@@ -22,6 +22,7 @@ from processor.classifier.evidence import NO_CLASS, PERMANENT, SUCCESS, Evidence
 from processor.classifier.policy import Policy, default_policy
 from processor.classifier.rules import code_tables
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
+from processor.smtp.extract import reply_text
 
 __all__ = ["classify_event"]
 
@@ -79,7 +80,7 @@ def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[R
     if event.status is DeliveryStatus.EXPIRED:
         return Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)"
     if event.diagnostic:
-        rule = policy.text_rules.first_match(event.diagnostic, evidence.failure_class)
+        rule = policy.text_rules.first_match(reply_text(event.diagnostic), evidence.failure_class)
         if rule is not None:
             return rule.reason, f"text.{rule.rule_id}", f"text rule {rule.rule_id} matched"
     from_codes = _code_reason(evidence)
@@ -96,6 +97,10 @@ def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: Deliver
     if failure_class == SUCCESS:
         return Verdict.SUCCESS
     if failure_class == NO_CLASS:
+        # No status and no code: only a reason that is soft even when permanent
+        # (e.g. text saying "mailbox full") is safe to call; retrying is harmless.
+        if reason is not Reason.UNDETERMINED and policy.permanent_verdicts[reason] is Verdict.SOFT:
+            return Verdict.SOFT
         return Verdict.UNKNOWN
     if failure_class != PERMANENT or status is DeliveryStatus.EXPIRED:
         return Verdict.SOFT

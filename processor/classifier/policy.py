@@ -28,9 +28,14 @@ from typing import Any
 
 import yaml
 
+from processor.classifier.rules import (
+    TextRuleSet,
+    compile_text_rules,
+    hard_reasons,
+    parse_text_rules,
+)
 from processor.errors import PolicyError
 from processor.model import Reason, Verdict
-from processor.classifier.rules import TextRuleSet, compile_text_rules, hard_reasons, parse_text_rules
 
 __all__ = ["PROFILES", "Policy", "default_policy", "load_policy"]
 
@@ -85,7 +90,9 @@ def _read_document(path: Path) -> dict[str, Any]:
         else:
             document = tomllib.loads(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise PolicyError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'TOML'}: {error}") from None
+        raise PolicyError(
+            f"{path}: not valid {path.suffix.lstrip('.').upper() or 'TOML'}: {error}"
+        ) from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -98,15 +105,17 @@ def _verdicts(raw: object, where: str) -> dict[Reason, Verdict]:
     if raw is None:
         return verdicts
     if not isinstance(raw, dict):
-        raise PolicyError(f"{where}: [verdicts] must be a table of reason = \"hard\" | \"soft\"")
+        raise PolicyError(f'{where}: [verdicts] must be a table of reason = "hard" | "soft"')
     for name, value in raw.items():
         try:
             reason = Reason(name)
         except ValueError:
             known = ", ".join(r.value for r in Reason)
-            raise PolicyError(f"{where}: [verdicts] unknown reason {name!r}; known: {known}") from None
+            raise PolicyError(
+                f"{where}: [verdicts] unknown reason {name!r}; known: {known}"
+            ) from None
         if value not in _VERDICT_CHOICES:
-            raise PolicyError(f"{where}: [verdicts] {name} = {value!r}; expected \"hard\" or \"soft\"")
+            raise PolicyError(f'{where}: [verdicts] {name} = {value!r}; expected "hard" or "soft"')
         verdicts[reason] = Verdict(value)
     return verdicts
 
@@ -118,12 +127,19 @@ def policy_from_document(document: dict[str, Any], where: str) -> Policy:
     """
     unknown = set(document) - {"profile", "verdicts", "text_rules"}
     if unknown:
-        raise PolicyError(f"{where}: unknown keys {sorted(unknown)}; allowed: profile, verdicts, text_rules")
+        raise PolicyError(
+            f"{where}: unknown keys {sorted(unknown)}; allowed: profile, verdicts, text_rules"
+        )
     profile = document.get("profile", "default")
     if profile not in PROFILES:
         raise PolicyError(f"{where}: profile = {profile!r}; expected one of {', '.join(PROFILES)}")
     site_rules = parse_text_rules(document.get("text_rules", []), where)
-    return Policy(where, profile, _verdicts(document.get("verdicts"), where), compile_text_rules(site_rules))
+    return Policy(
+        where,
+        profile,
+        _verdicts(document.get("verdicts"), where),
+        compile_text_rules(site_rules, where),
+    )
 
 
 def load_policy(path: str | Path | None) -> Policy:

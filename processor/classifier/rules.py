@@ -61,13 +61,17 @@ class TextRuleSet:
     """Ordered text rules compiled into one RE2 set; the first matching rule wins."""
 
     __slots__ = ("_pattern_rule", "_set", "rules")
+    rules: tuple[TextRule, ...]
+    _pattern_rule: tuple[int, ...]
 
-    def __init__(self, rules: list[TextRule]) -> None:
+    def __init__(self, rules: list[TextRule], where: str = "text rules") -> None:
         """Compile ``rules``.
 
+        :param where: the file the rules come from, for error messages.
         :raises PolicyError: a pattern is not valid RE2 syntax (the message names the rule).
         """
         options = re2.Options()
+        options.log_errors = False
         options.case_sensitive = False
         options.never_capture = True
         options.max_mem = _RE2_MAX_MEM
@@ -78,7 +82,9 @@ class TextRuleSet:
                 try:
                     compiled.Add(pattern)
                 except re2.error as error:
-                    raise PolicyError(f"text rule {rule.rule_id!r}: bad pattern {pattern!r}: {error}") from None
+                    raise PolicyError(
+                        f"{where}: text rule {rule.rule_id!r}: bad pattern {pattern!r}: {error}"
+                    ) from None
                 pattern_rule.append(index)
         if pattern_rule:
             compiled.Compile()
@@ -91,7 +97,8 @@ class TextRuleSet:
 
         :param text: diagnostic text of any length.
         :param failure_class: 4 (transient) or 5 (permanent); rules restricted
-            to the other class are passed over.
+            to the other class are passed over. Any other value (class unknown)
+            lets every rule apply.
         """
         if self._set is None:
             return None
@@ -100,8 +107,8 @@ class TextRuleSet:
             return None
         pattern_rule = self._pattern_rule
         for rule_index in sorted({pattern_rule[m] for m in matches}):
-            rule = self.rules[rule_index]
-            if failure_class in rule.classes:
+            rule: TextRule = self.rules[rule_index]
+            if failure_class in rule.classes or failure_class not in (_TRANSIENT, _PERMANENT):
                 return rule
         return None
 
@@ -124,8 +131,14 @@ def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
     if not isinstance(rule_id, str) or not rule_id:
         raise PolicyError(f"{where}: every text rule needs a string 'id'")
     patterns = entry.get("patterns")
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-        raise PolicyError(f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of strings")
+    if (
+        not isinstance(patterns, list)
+        or not patterns
+        or not all(isinstance(p, str) for p in patterns)
+    ):
+        raise PolicyError(
+            f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of strings"
+        )
     classes = entry.get("classes", [_TRANSIENT, _PERMANENT])
     if not isinstance(classes, list) or not set(classes) <= {_TRANSIENT, _PERMANENT} or not classes:
         raise PolicyError(f"{where}: rule {rule_id!r}: 'classes' must be a list of 4 and/or 5")
@@ -165,9 +178,9 @@ def builtin_text_rules() -> tuple[TextRule, ...]:
     return tuple(parse_text_rules(_read_toml("text_rules.toml").get("rule"), "text_rules.toml"))
 
 
-def compile_text_rules(site_rules: list[TextRule]) -> TextRuleSet:
+def compile_text_rules(site_rules: list[TextRule], where: str = "site policy") -> TextRuleSet:
     """Site rules first (they win), then the built-in rules."""
-    return TextRuleSet([*site_rules, *builtin_text_rules()])
+    return TextRuleSet([*site_rules, *builtin_text_rules()], where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +223,9 @@ def code_tables() -> CodeTables:
 @cache
 def reason_descriptions() -> dict[Reason, str]:
     """Reason -> one-sentence description (``data/reasons.toml``)."""
-    return {_reason(k, "reasons.toml"): v["description"] for k, v in _read_toml("reasons.toml").items()}
+    return {
+        _reason(k, "reasons.toml"): v["description"] for k, v in _read_toml("reasons.toml").items()
+    }
 
 
 @cache
@@ -218,5 +233,7 @@ def hard_reasons() -> frozenset[Reason]:
     """Reasons whose permanent failures are hard bounces by default (``data/reasons.toml``)."""
     data = _read_toml("reasons.toml")
     return frozenset(
-        _reason(name, "reasons.toml") for name, entry in data.items() if entry["hard_when_permanent"]
+        _reason(name, "reasons.toml")
+        for name, entry in data.items()
+        if entry["hard_when_permanent"]
     )

@@ -79,7 +79,9 @@ def _shipper_identity(split: SyslogLine) -> bytes:
     )
 
 
-def _json_document(result: ParsedPayload, document: Any, line_number: int, reference_day: int) -> None:
+def _json_document(
+    result: ParsedPayload, document: Any, line_number: int, reference_time: float
+) -> None:
     items = document if isinstance(document, list) else [document]
     for item in items:
         if not isinstance(item, dict):
@@ -94,7 +96,7 @@ def _json_document(result: ParsedPayload, document: Any, line_number: int, refer
             except PayloadError as error:
                 result.add_error(line_number, error)
         elif is_shipper_record(item):
-            for split in unwrap_shipper_record(item, reference_day):
+            for split in unwrap_shipper_record(item, reference_time):
                 if not split.program:
                     result.add_error(
                         line_number,
@@ -136,7 +138,9 @@ def _email(result: ParsedPayload, raw: bytes) -> None:
         result.add_error(1, error)
 
 
-def _text_line(result: ParsedPayload, raw_line: bytes, line_number: int, reference_day: int) -> None:
+def _text_line(
+    result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
+) -> None:
     first = raw_line[:1]
     if first in (b"{", b"["):
         try:
@@ -144,14 +148,14 @@ def _text_line(result: ParsedPayload, raw_line: bytes, line_number: int, referen
         except orjson.JSONDecodeError as error:
             result.add_error(line_number, InvalidJSONError(f"invalid JSON: {error}"))
             return
-        _json_document(result, document, line_number, reference_day)
+        _json_document(result, document, line_number, reference_time)
         return
     line = raw_line.decode("utf-8", "replace")
-    event = parse_delivery_line_fast(line, raw_line, reference_day)
+    event = parse_delivery_line_fast(line, raw_line, reference_time)
     if event is not None:
         result.events.append(event)
         return
-    split = split_syslog(line, reference_day)
+    split = split_syslog(line, reference_time)
     if split is None:
         result.add_error(
             line_number, InvalidEventError("not a syslog line, JSON event or log record")
@@ -163,18 +167,18 @@ def _text_line(result: ParsedPayload, raw_line: bytes, line_number: int, referen
         result.add_error(line_number, error)
 
 
-def parse_payload(raw: bytes, reference_day: int) -> ParsedPayload:
+def parse_payload(raw: bytes, reference_time: float) -> ParsedPayload:
     """Parse one payload into delivery events.
 
     :param raw: the payload bytes (any encoding; invalid UTF-8 is replaced).
-    :param reference_day: days since 1970-01-01 UTC, to resolve year-less
-        syslog timestamps (usually the Kafka message timestamp's day).
+    :param reference_time: epoch seconds used to resolve year-less syslog
+        timestamps (usually the Kafka message timestamp).
     :returns: :class:`ParsedPayload` with events, skipped count and line errors.
     :raises InvalidJSONError: the payload is a single JSON document that does not parse.
     """
     result = ParsedPayload()
     if b"\n" not in raw and raw[:1].isalpha():  # the common case: one syslog line
-        _text_line(result, raw.rstrip(b"\r "), 1, reference_day)
+        _text_line(result, raw.rstrip(b"\r "), 1, reference_time)
         return result
     stripped = raw.strip()
     if not stripped:
@@ -188,7 +192,7 @@ def parse_payload(raw: bytes, reference_day: int) -> ParsedPayload:
         except orjson.JSONDecodeError:
             pass
         else:
-            _json_document(result, document, 1, reference_day)
+            _json_document(result, document, 1, reference_time)
             return result
     lines = stripped.split(b"\n")
     if len(lines) == 1 and stripped[:1] in (b"{", b"["):
@@ -196,10 +200,9 @@ def parse_payload(raw: bytes, reference_day: int) -> ParsedPayload:
             document = orjson.loads(stripped)
         except orjson.JSONDecodeError as error:
             raise InvalidJSONError(f"invalid JSON: {error}") from None
-        _json_document(result, document, 1, reference_day)
+        _json_document(result, document, 1, reference_time)
         return result
-    for number, raw_line in enumerate(lines, 1):
-        raw_line = raw_line.rstrip(b"\r")
-        if raw_line.strip():
-            _text_line(result, raw_line, number, reference_day)
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            _text_line(result, line.rstrip(b"\r"), number, reference_time)
     return result

@@ -65,7 +65,7 @@ def _status(document: dict[str, Any]) -> DeliveryStatus:
     if not isinstance(value, str):
         raise InvalidEventError(f"field 'status' must be a string, got {type(value).__name__}")
     status = STATUS_WORDS.get(value.lower())
-    if status is None:
+    if status is None or value not in (value.lower(), value.capitalize(), value.upper()):
         allowed = ", ".join(STATUS_WORDS)
         raise InvalidEventError(f"field 'status' is {value[:40]!r}; expected one of: {allowed}")
     return status
@@ -79,7 +79,9 @@ def _reply_code(document: dict[str, Any]) -> int | None:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 200 <= value <= 599:
         return value
-    raise InvalidEventError(f"field 'reply_code' must be a reply code 200-599, got {str(value)[:40]!r}")
+    raise InvalidEventError(
+        f"field 'reply_code' must be a reply code 200-599, got {str(value)[:40]!r}"
+    )
 
 
 def _enhanced(document: dict[str, Any]) -> str | None:

@@ -52,7 +52,8 @@ _MAX_QUEUE_ID = 32
 # Lines this does not match take the general path (same result, slower).
 _FAST_DELIVERY = re.compile(
     r"([A-Z][a-z]{2}) {1,2}([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?) "
-    r"([^ ]{1,255}) (postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[([0-9]{1,10})\]: "
+    r"([^ ]{1,255}) "
+    r"(postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[([0-9]{1,10})\]: "
     r"([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
     r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9.]{1,16}), "
     r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})(?: \((.*)\))?\Z",
@@ -120,7 +121,9 @@ def _split_fields_slowly(text: str) -> tuple[dict[str, str], str | None]:
     return fields, None
 
 
-def _status_field(fields: dict[str, str], text: str, start: int) -> tuple[dict[str, str], str | None]:
+def _status_field(
+    fields: dict[str, str], text: str, start: int
+) -> tuple[dict[str, str], str | None]:
     """Read ``status=WORD`` and an optional `` (diagnostic)`` / ``, returned to sender``."""
     space = text.find(" ", start)
     comma = text.find(",", start)
@@ -155,15 +158,21 @@ def _delay(value: str | None) -> float | None:
         return None
 
 
-def _delivery(line: SyslogLine, daemon: str, queue_id: str, rest: str, identity: bytes) -> DeliveryEvent:
+def _delivery(
+    line: SyslogLine, daemon: str, queue_id: str, rest: str, identity: bytes
+) -> DeliveryEvent:
     """Build the event for a ``to=<...>, ..., status=...`` line."""
     fields, diagnostic = _split_fields(rest)
     status_word = fields.get("status")
     if status_word is None:
-        raise InvalidEventError(f"Postfix {daemon} delivery line without status= (queue ID {queue_id})")
+        raise InvalidEventError(
+            f"Postfix {daemon} delivery line without status= (queue ID {queue_id})"
+        )
     status = _STATUSES.get(status_word)
     if status is None:
-        raise InvalidEventError(f"unknown Postfix status={status_word[:40]!r} (queue ID {queue_id})")
+        raise InvalidEventError(
+            f"unknown Postfix status={status_word[:40]!r} (queue ID {queue_id})"
+        )
     if daemon == "discard" and status is DeliveryStatus.SENT:
         status = DeliveryStatus.DISCARDED
     return DeliveryEvent(
@@ -186,9 +195,15 @@ def _delivery(line: SyslogLine, daemon: str, queue_id: str, rest: str, identity:
     )
 
 
-def _qmgr_expired(line: SyslogLine, queue_id: str, rest: str, identity: bytes) -> DeliveryEvent | None:
-    """``from=<s>, status=expired, returned to sender`` -> expired event (no recipient)."""
-    if ", status=expired" not in rest:
+def _qmgr_expired(
+    line: SyslogLine, queue_id: str, rest: str, identity: bytes
+) -> DeliveryEvent | None:
+    """``from=<s>, status=expired, returned to sender`` -> expired event (no recipient).
+
+    ``status=force-expired`` is logged when an operator expired the message
+    with ``postsuper -e`` (Postfix 3.1 and later).
+    """
+    if ", status=expired" not in rest and ", status=force-expired" not in rest:
         return NOT_DELIVERY
     fields, diagnostic = _split_fields(rest)
     return DeliveryEvent(
@@ -204,8 +219,10 @@ def _qmgr_expired(line: SyslogLine, queue_id: str, rest: str, identity: bytes) -
     )
 
 
-def _cleanup_discard(line: SyslogLine, queue_id: str, rest: str, identity: bytes) -> DeliveryEvent | None:
-    """``discard: header Subject: ... from host[ip]; from=<s> to=<r> proto=ESMTP helo=<h>: text``."""
+def _cleanup_discard(
+    line: SyslogLine, queue_id: str, rest: str, identity: bytes
+) -> DeliveryEvent | None:
+    """``discard: header Subject: ... from host[ip]; from=<s> to=<r> ... helo=<h>: text``."""
     if not rest.startswith("discard: "):
         return NOT_DELIVERY
     sender = _bracketed_after(rest, " from=<")
@@ -262,7 +279,9 @@ def parse_postfix_message(line: SyslogLine, identity: bytes) -> DeliveryEvent | 
     return NOT_DELIVERY
 
 
-def parse_delivery_line_fast(line: str, identity: bytes, reference_day: int) -> DeliveryEvent | None:
+def parse_delivery_line_fast(
+    line: str, identity: bytes, reference_time: float
+) -> DeliveryEvent | None:
     """Parse the common RFC 3164 delivery line in one regex match.
 
     :returns: the same event :func:`parse_postfix_message` would build, or
@@ -285,7 +304,7 @@ def parse_delivery_line_fast(line: str, identity: bytes, reference_day: int) -> 
         orig_to,
         None,
         queue_id,
-        bsd_timestamp(month, day, clock, None, reference_day),
+        bsd_timestamp(month, day, clock, None, int(reference_time)),
         host,
         program,
         relay,

@@ -65,11 +65,11 @@ def _shipper_time(document: dict[str, Any]) -> str | None:
     return None
 
 
-def unwrap_shipper_record(document: dict[str, Any], reference_day: int) -> list[SyslogLine]:
+def unwrap_shipper_record(document: dict[str, Any], reference_time: float) -> list[SyslogLine]:
     """Return the syslog lines a shipper record carries (usually one).
 
     :param document: a JSON object for which :func:`is_shipper_record` is True.
-    :param reference_day: see :func:`processor.parse.syslog.split_syslog`.
+    :param reference_time: see :func:`processor.parse.syslog.split_syslog`.
     :returns: split lines; a line without a recognisable syslog prefix is
         returned with an empty program (the caller counts it as unrecognised).
     """
@@ -87,12 +87,14 @@ def unwrap_shipper_record(document: dict[str, Any], reference_day: int) -> list[
                 None, None, identifier, pid if isinstance(pid, str) else None, raw_line
             )
         else:
-            split = split_syslog(raw_line, reference_day)
+            split = split_syslog(raw_line, reference_time)
         if split is None:
             split = SyslogLine(None, None, "", None, raw_line)
         if split.timestamp is None or split.host is None:
             if shipper_time is None:
                 shipper_time = _shipper_time(document)
-            split = split._replace(timestamp=split.timestamp or shipper_time, host=split.host or host)
+            split = split._replace(
+                timestamp=split.timestamp or shipper_time, host=split.host or host
+            )
         lines.append(split)
     return lines

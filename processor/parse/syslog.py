@@ -14,14 +14,15 @@ Only string methods are used (no regex), so the work is linear in the line.
 
 Timestamps are returned as RFC 3339 UTC strings (``2026-11-29T10:00:01Z``).
 A year-less RFC 3164 timestamp has no zone and is taken as UTC; its year is
-the one that puts it nearest to the reference time without being more than
-one day after it (a ``Dec 31`` line read on ``Jan 1`` belongs to the previous
-year).
+the latest that puts it no more than one day after the reference time (a
+``Dec 31`` line read on ``Jan 1`` belongs to the previous year). Fractional
+seconds are kept without trailing zeros.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import calendar
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -31,8 +32,8 @@ _MONTHS = {
     "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
     "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
 }  # fmt: skip
-_ONE_DAY = timedelta(days=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECONDS_PER_DAY = 86_400
+_EPOCH_DATE = date(1970, 1, 1)
 
 
 class SyslogLine(NamedTuple):
@@ -53,34 +54,56 @@ class SyslogLine(NamedTuple):
 
 
 @lru_cache(maxsize=1024)
-def resolve_year(month: int, day: int, reference_day: int) -> int:
-    """Pick the year for a year-less ``month``/``day`` seen on ``reference_day``.
+def _candidate_years(month: int, day: int, reference_day: int) -> tuple[tuple[int, int], ...]:
+    """Years that may hold ``month``/``day``, latest first, with their distance in days.
 
-    :param reference_day: days since 1970-01-01 (UTC) of the reference time.
-
-    The candidate years are the reference year and the one before; the later
-    candidate that is not more than one day after the reference day wins.
+    Each entry is (year, days from the reference day to that date); the list
+    ends at the first date on or before the reference day. Invalid dates
+    (Feb 29 outside leap years) are left out.
     """
-    reference = _EPOCH + timedelta(days=reference_day)
-    year = reference.year
-    try:
-        candidate = datetime(year, month, day, tzinfo=UTC)
-    except ValueError:  # Feb 29 in a non-leap reference year
-        return year - 1
-    if candidate - reference > _ONE_DAY:
-        return year - 1
-    return year
+    reference = _EPOCH_DATE + timedelta(days=reference_day)
+    candidates: list[tuple[int, int]] = []
+    for year in range(reference.year + 1, reference.year - 9, -1):
+        try:
+            distance = (date(year, month, day) - reference).days
+        except ValueError:
+            continue
+        if distance >= 2:
+            continue
+        candidates.append((year, distance))
+        if distance <= 0:
+            break
+    return tuple(candidates)
+
+
+def resolve_year(month: int, day: int, seconds_of_day: int, reference_time: float) -> int | None:
+    """Pick the year of a year-less syslog timestamp (RFC 3164 has none).
+
+    :param seconds_of_day: the timestamp's time of day in seconds (UTC).
+    :param reference_time: epoch seconds the line is read against (the Kafka
+        message timestamp, or now).
+    :returns: the latest year that puts the timestamp no more than one day
+        after ``reference_time`` (so a ``Dec 31`` line read on ``Jan 1`` gets
+        the previous year, a ``Jan 1`` line read late on ``Dec 31`` the next
+        one), or ``None`` when no year in the last eight fits (``Feb 29``).
+    """
+    reference_day, reference_seconds = divmod(int(reference_time), _SECONDS_PER_DAY)
+    for year, distance in _candidate_years(month, day, reference_day):
+        if distance <= 0 or seconds_of_day <= reference_seconds:
+            return year
+    return None
 
 
 def to_rfc3339_utc(moment: datetime) -> str:
     """Format an aware ``datetime`` as RFC 3339 UTC with a ``Z`` suffix.
 
-    Fractional seconds are kept (microseconds) when non-zero.
+    Fractional seconds are kept when non-zero, without trailing zeros
+    (``.123``, ``.5``, ``.123456``).
     """
     moment = moment.astimezone(UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
+        text += f".{moment.microsecond:06d}".rstrip("0")
     return text + "Z"
 
 
@@ -96,24 +119,37 @@ def _iso_timestamp(token: str) -> str | None:
     return to_rfc3339_utc(moment)
 
 
+@lru_cache(maxsize=8192)
 def bsd_timestamp(
-    month: str, day: str, clock: str, year: int | None, reference_day: int
+    month: str, day: str, clock: str, year: int | None, reference_second: int
 ) -> str | None:
     """Build an RFC 3339 UTC string from BSD syslog parts; ``None`` if invalid.
 
     :param month: ``"Jan"`` .. ``"Dec"``; :param day: ``"1"`` .. ``"31"``;
     :param clock: ``"hh:mm:ss"`` with optional ``.ffffff``; :param year: or
-    ``None`` to resolve it from ``reference_day`` (see :func:`resolve_year`).
+    ``None`` to resolve it from ``reference_second`` (epoch seconds, whole; see
+    :func:`resolve_year`). Cached: a busy log repeats its timestamps.
     """
     month_number = _MONTHS.get(month)
     if month_number is None or not day.isdigit() or len(day) > 2 or len(clock) < 8:
         return None
     day_number = int(day)
     if year is None:
-        if not 1 <= day_number <= 31:
+        if not 1 <= day_number <= 31 or not clock[0:2].isdigit() or not clock[3:5].isdigit():
             return None
-        year = resolve_year(month_number, day_number, reference_day)
+        seconds = int(clock[0:2]) * 3600 + int(clock[3:5]) * 60
+        if clock[6:8].isdigit():
+            seconds += int(clock[6:8])
+        resolved = resolve_year(month_number, day_number, seconds, reference_second)
+        if resolved is None:
+            return None
+        year = resolved
     return _bsd_moment(year, month_number, day_number, clock[:15])
+
+
+@lru_cache(maxsize=256)
+def _days_in(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
 
 
 @lru_cache(maxsize=8192)
@@ -121,6 +157,14 @@ def _bsd_moment(year: int, month: int, day: int, clock: str) -> str | None:
     """Cached: consecutive log lines share their second, so most calls are hits."""
     if clock[2:3] != ":" or clock[5:6] != ":":
         return None
+    if len(clock) == 8:  # the common "hh:mm:ss": validate and format without datetime
+        digits = (clock[0:2], clock[3:5], clock[6:8])
+        if not all(part.isdigit() for part in digits):
+            return None
+        hour, minute, second = (int(part) for part in digits)
+        if hour > 23 or minute > 59 or second > 59 or day > _days_in(year, month):
+            return None
+        return f"{year:04d}-{month:02d}-{day:02d}T{clock}Z"
     try:
         hour, minute, second = int(clock[0:2]), int(clock[3:5]), int(clock[6:8])
         fraction = clock[9:15] if len(clock) > 9 and clock[8] == "." else ""
@@ -160,11 +204,11 @@ def _host_program_message(
 
 
 def _rfc5424(line: str) -> SyslogLine | None:
-    """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`` (RFC 5424 §6)."""
-    parts = line.split(" ", 6)
-    if len(parts) < 7:
+    """``TIMESTAMP HOST APP PROCID MSGID SD MSG``, after ``<PRI>1 `` (RFC 5424 §6)."""
+    parts = line.split(" ", 5)
+    if len(parts) < 6:
         return None
-    _version, stamp, host, app, procid, _msgid, rest = parts
+    stamp, host, app, procid, _msgid, rest = parts
     if rest.startswith("-"):
         message = rest[2:]
     elif rest.startswith("["):
@@ -184,12 +228,12 @@ def _rfc5424(line: str) -> SyslogLine | None:
     )
 
 
-def split_syslog(line: str, reference_day: int) -> SyslogLine | None:
+def split_syslog(line: str, reference_time: float) -> SyslogLine | None:
     """Split one syslog line; ``None`` when the line has no recognisable prefix.
 
     :param line: one log line without its newline.
-    :param reference_day: days since 1970-01-01 UTC of the reference time, used
-        to resolve year-less timestamps (see the module docstring).
+    :param reference_time: epoch seconds used to resolve year-less timestamps
+        (see :func:`resolve_year`).
     """
     if line.startswith("<"):
         close = line.find(">", 1, 5)
@@ -200,17 +244,17 @@ def split_syslog(line: str, reference_day: int) -> SyslogLine | None:
             return _rfc5424(line[2:])
     head = line[:4]
     if head[:3] in _MONTHS and len(line) > 16:
-        return _bsd_line(line, reference_day)
+        return _bsd_line(line, reference_time)
     if head.isdigit():
         if line[4:5] == "-":
             stamp, _, rest = line.partition(" ")
             return _host_program_message(rest, _iso_timestamp(stamp))
         if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ..."
-            return _bsd_line(line[5:], reference_day, year=int(head))
+            return _bsd_line(line[5:], reference_time, year=int(head))
     return _host_program_message(line, None)
 
 
-def _bsd_line(line: str, reference_day: int, year: int | None = None) -> SyslogLine | None:
+def _bsd_line(line: str, reference_time: float, year: int | None = None) -> SyslogLine | None:
     """``Mmm dd [yyyy] hh:mm:ss host program[pid]: message``."""
     month, day_and_rest = line[:3], line[4:].lstrip(" ")
     day, _, rest = day_and_rest.partition(" ")
@@ -218,7 +262,7 @@ def _bsd_line(line: str, reference_day: int, year: int | None = None) -> SyslogL
     if len(clock) == 4 and clock.isdigit():  # "Nov 29 2026 10:00:01"
         year = int(clock)
         clock, _, rest = rest.partition(" ")
-    timestamp = bsd_timestamp(month, day, clock, year, reference_day)
+    timestamp = bsd_timestamp(month, day, clock, year, int(reference_time))
     if timestamp is None:
         return None
     return _host_program_message(rest, timestamp)

@@ -24,7 +24,13 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["ExtractedCodes", "extract_codes", "extract_smtp_command", "normalise_enhanced"]
+__all__ = [
+    "ExtractedCodes",
+    "extract_codes",
+    "extract_smtp_command",
+    "normalise_enhanced",
+    "reply_text",
+]
 
 # A reply code followed by an enhanced code: the strongest evidence.
 # (?<![\w.]) and (?![\w]|\.\d) keep digits of IP addresses, versions and
@@ -37,9 +43,16 @@ _REPLY_THEN_ENHANCED = re.compile(
 _REPLY_AT_START = re.compile(
     r"(?:^|said: ?|smtp; ?|SMTP; ?|to me: ?|reply: ?)([2-5][0-5][0-9])(?:[ \-]|$)"
 )
-# An enhanced code standing alone, delimited like a word ("#5.1.1", "(5.7.1)").
+# An enhanced code standing alone where a reply starts: text start, after
+# "#" (Exchange), ";" (DSN "smtp; 5.1.1"), or ":" ("said: 5.7.1"). Elsewhere a
+# dotted triple is more likely a version ("Dovecot 2.3.21") than a code.
 _ENHANCED_ALONE = re.compile(
-    r"(?:^|(?<=[\s#(\[;:]))([245]\.[0-9]{1,3}\.[0-9]{1,3})(?=[\s)\];:,>]|\.(?![0-9])|$)"
+    r"(?:^ ?|#|; ?|: ?)([245]\.[0-9]{1,3}\.[0-9]{1,3})(?=[\s)\];:,>]|\.(?![0-9])|$)"
+)
+# Reply-line prefixes inside a joined multi-line reply ("... unusual rate of
+# 421-4.7.28 unsolicited mail ..."): removed before matching wording.
+_REPLY_LINE_PREFIX = re.compile(
+    r"(?<=\s)[2-5][0-9]{2}(?:-|(?= [245]\.[0-9]))(?: ?[245]\.[0-9]{1,3}\.[0-9]{1,3})? {1,3}"
 )
 _SMTP_COMMAND = re.compile(r"in reply to ([A-Za-z][A-Za-z ]{0,24}?) command")
 _COMMAND_NAMES = {
@@ -103,6 +116,13 @@ def extract_codes(text: str | None) -> ExtractedCodes:
     """
     if not text:
         return _NONE
+    if text[3:4] == " " and text[5:6] == "." and text[:3].isdigit():
+        # The common "250 2.0.0 Ok: queued as ..." / "550 5.1.1 ..." at the start.
+        end = text.find(" ", 6)
+        code = normalise_enhanced(text[4:end] if end > 0 else text[4:])
+        first = text[0]
+        if code is not None and first in "2345" and text[1] in "012345":
+            return ExtractedCodes(int(text[:3]), code)
     pair = _REPLY_THEN_ENHANCED.search(text)
     if pair is not None:
         return ExtractedCodes(int(pair.group(1)), normalise_enhanced(pair.group(2)))
@@ -117,13 +137,30 @@ def extract_codes(text: str | None) -> ExtractedCodes:
 def extract_smtp_command(text: str | None) -> str | None:
     """Return the SMTP command a reply answered (Postfix ``(in reply to RCPT TO command)``).
 
+    The last mention counts: a reply may quote another server's reply (sender
+    address verification), and Postfix appends its own note at the end.
+
     :returns: canonical command name (``"RCPT TO"``, ``"MAIL FROM"``, ``"DATA"``,
         ``"EHLO"`` ...), the text as given (upper-cased) for unknown names, or ``None``.
     """
-    if not text or "in reply to" not in text:
+    if not text:
         return None
-    found = _SMTP_COMMAND.search(text)
+    last = text.rfind("in reply to ")
+    if last < 0:
+        return None
+    found = _SMTP_COMMAND.match(text, last)
     if found is None:
         return None
     name = found.group(1).strip()
     return _COMMAND_NAMES.get(name.lower(), name.upper())
+
+
+def reply_text(text: str) -> str:
+    """Remove reply-line prefixes (``550-5.1.1 ``) so a multi-line reply reads as one text.
+
+    Postfix and DSNs join multi-line replies with spaces, which puts a code in
+    the middle of the provider's wording; text rules match the wording.
+    """
+    if "-" not in text and " 5." not in text and " 4." not in text:
+        return text
+    return _REPLY_LINE_PREFIX.sub("", text)

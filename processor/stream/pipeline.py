@@ -1,0 +1,244 @@
+"""The stream loop: consume a batch -> transform -> produce records and dead letters -> checkpoint.
+
+Delivery semantics (at-least-once):
+
+- Offsets are committed by the :class:`~processor.stream.checkpoint.Checkpoint` on a
+  timer (``commit_interval_seconds``): producer ``flush()`` must return 0, then a
+  synchronous commit of the positions whose outputs were enqueued.
+- Delivery failures and fatal client errors are latched by
+  :class:`~processor.stream.kafka_io.ClientEvents` and stop the loop (exit non-zero;
+  the orchestrator restarts the process, which re-reads from the last commit).
+- Rebalance: on revoke the pending positions of the revoked partitions are flushed and
+  committed (or abandoned when the flush cannot finish), on lost they are dropped.
+- Stop (SIGTERM/SIGINT): no more fetching; drain and commit within the grace period;
+  close the consumer (leaves the group).
+- Bounded work: one batch (``batch_size`` messages) at a time; a full producer queue
+  blocks the batch (backpressure) instead of dropping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from processor.classifier.policy import Policy
+from processor.errors import StreamError
+from processor.stream.checkpoint import AtLeastOnceCheckpoint, Checkpoint
+from processor.stream.config import KafkaConfig, Settings
+from processor.stream.health import HealthState
+from processor.stream.kafka_io import (
+    Backpressure,
+    ClientEvents,
+    FatalKafkaError,
+    build_consumer,
+    build_producer,
+    dead_letter_headers,
+    monotonic_deadline,
+    output_headers,
+)
+from processor.stream.logs import get_logger
+from processor.stream.metrics import BatchTally, Metrics
+from processor.stream.transform import transform
+
+log = get_logger(__name__)
+
+POLL_TIMEOUT_SECONDS = 0.25
+CHECKPOINT_FLUSH_SECONDS = 5.0
+
+
+class Pipeline:
+    """One consumer-producer loop over ``settings.input_topics``.
+
+    :param settings: processor settings.
+    :param kafka: librdkafka configuration.
+    :param metrics: metrics to update once per batch.
+    :param health: liveness/readiness state to report to.
+    :param policy: site policy for the classifier, or ``None`` for the defaults.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        kafka: KafkaConfig,
+        metrics: Metrics,
+        health: HealthState,
+        policy: Policy | None = None,
+    ) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self._health = health
+        self._policy = policy
+        self._stop = threading.Event()
+        self._grace_left = monotonic_deadline(float("inf"))
+        self.events = ClientEvents(health, metrics)
+        self._consumer: Consumer = build_consumer(kafka.consumer(settings.group_id), self.events)
+        self._producer = build_producer(kafka.producer(), self.events)
+        self.checkpoint: Checkpoint = AtLeastOnceCheckpoint(
+            self._consumer, self._producer, self.events
+        )
+        self._backpressure = Backpressure(
+            self._producer, self.events, health, abandon=lambda: self._grace_left() <= 0
+        )
+
+    def stop(self) -> None:
+        """Ask the loop to stop (signal-handler safe): no more fetching, then drain."""
+        if not self._stop.is_set():
+            self._grace_left = monotonic_deadline(self._settings.shutdown_grace_seconds)
+            self._health.stopping = True
+            self._stop.set()
+
+    def run(self) -> bool:
+        """Run until :meth:`stop`; returns True when everything consumed was committed.
+
+        :raises StreamError: on a latched delivery failure or a fatal Kafka error; the
+            consumer is closed without committing anything past the failure.
+        """
+        self._consumer.subscribe(
+            list(self._settings.input_topics),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        self._health.subscribed = True
+        log.info("consuming", topics=self._settings.input_topics, group=self._settings.group_id)
+        try:
+            self._loop()
+            return self._drain()
+        finally:
+            self._close()
+
+    def _loop(self) -> None:
+        interval = self._settings.commit_interval_seconds
+        next_checkpoint = time.monotonic() + interval
+        consume, batch_size = self._consumer.consume, self._settings.batch_size
+        while not self._stop.is_set():
+            self.events.raise_if_failed()
+            messages = consume(batch_size, POLL_TIMEOUT_SECONDS)
+            self._health.beat()
+            if messages:
+                self._process(messages)
+            self._producer.poll(0)
+            if time.monotonic() >= next_checkpoint:
+                self.checkpoint.commit(CHECKPOINT_FLUSH_SECONDS)
+                next_checkpoint = time.monotonic() + interval
+
+    def _process(self, messages: Sequence[Message]) -> None:
+        started = time.perf_counter()
+        tally = BatchTally()
+        pending = self.checkpoint.pending
+        self.checkpoint.begin()
+        out_topic, max_bytes, policy = (
+            self._settings.output_topic,
+            self._settings.max_payload_bytes,
+            self._policy,
+        )
+        produce, slow_produce = self._producer.produce, self._backpressure.produce
+        records = tally.records
+        for msg in messages:
+            error = msg.error()
+            if error is not None:
+                self._consumer_error(error)
+                continue
+            # A message without an error always carries its coordinates.
+            topic: str = msg.topic()  # type: ignore[assignment]
+            partition: int = msg.partition()  # type: ignore[assignment]
+            offset: int = msg.offset()  # type: ignore[assignment]
+            ts_type, ts_ms = msg.timestamp()
+            result = transform(
+                msg.value(),
+                policy=policy,
+                max_payload_bytes=max_bytes,
+                reference_time=ts_ms / 1000.0 if ts_type else None,
+            )
+            if result.outputs:
+                headers = output_headers(topic, partition, offset, result.schema_version)
+                for key, value in result.outputs:
+                    try:
+                        produce(out_topic, value, key, headers=headers)
+                    except BufferError:
+                        slow_produce(out_topic, value, key, headers)
+                for labels in result.labels:
+                    records[labels] += 1
+                tally.produced += len(result.outputs)
+            if result.error is not None:
+                self._dead_letter(msg, *result.error)
+                tally.dead_lettered[result.error[0]] += 1
+            tally.skipped += result.skipped
+            tally.consumed[topic] += 1
+            pending[(topic, partition)] = offset + 1
+        self._producer.poll(0)
+        self._metrics.queue.set(len(self._producer))
+        self._metrics.record_batch(
+            tally, seconds=time.perf_counter() - started, messages=len(messages), now=time.time()
+        )
+
+    def _dead_letter(self, msg: Message, error_class: str, message: str) -> None:
+        log.warning(
+            "dead-lettering message",
+            error_class=error_class,
+            topic=msg.topic(),
+            partition=msg.partition(),
+            offset=msg.offset(),
+        )
+        headers = dead_letter_headers(msg, error_class, message)
+        self._backpressure.produce(
+            self._settings.dead_letter_topic, msg.value(), msg.key(), headers
+        )
+
+    def _consumer_error(self, error: KafkaError) -> None:
+        if error.fatal():
+            raise FatalKafkaError(f"consumer: {error.name()}: {error.str()}")
+        log.warning("consumer error", code=error.name(), reason=error.str())
+
+    def _drain(self) -> bool:
+        """Final checkpoint within the grace period; True when nothing is left uncommitted."""
+        self._health.stopping = True
+        committed = self.checkpoint.commit(self._grace_left())
+        log.info(
+            "drained", committed=committed, uncommitted_partitions=len(self.checkpoint.pending)
+        )
+        return committed
+
+    def _close(self) -> None:
+        self._health.subscribed = False
+        try:
+            self._consumer.close()
+        except (KafkaException, RuntimeError) as exc:
+            log.warning("consumer close failed", reason=str(exc))
+
+    # Rebalance callbacks run inside consume()/close(), between batches.
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        added = {(tp.topic, tp.partition) for tp in partitions}
+        self._health.assigned = self._health.assigned | added
+        self._metrics.rebalances.labels(event="assign").inc()
+        log.info("partitions assigned", partitions=sorted(added))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        revoked = [(tp.topic, tp.partition) for tp in partitions]
+        self._metrics.rebalances.labels(event="revoke").inc()
+        committed = False
+        if self.events.failure is None:
+            timeout = min(self._grace_left(), self._settings.shutdown_grace_seconds)
+            try:
+                committed = self.checkpoint.commit(timeout, only=revoked)
+            except StreamError as exc:
+                log.error("commit on revoke failed", reason=str(exc))
+        self._release(revoked)
+        log.info("partitions revoked", partitions=sorted(revoked), committed=committed)
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        lost = [(tp.topic, tp.partition) for tp in partitions]
+        self._metrics.rebalances.labels(event="lost").inc()
+        self._release(lost)
+        log.warning(
+            "partitions lost; their uncommitted work will be redone", partitions=sorted(lost)
+        )
+
+    def _release(self, partitions: list[tuple[str, int]]) -> None:
+        self.checkpoint.forget(partitions)
+        self._metrics.forget_partitions(partitions)
+        self._health.assigned = self._health.assigned - set(partitions)

@@ -1,0 +1,104 @@
+"""The pure part of the loop: one message value in, output records and verdicts out.
+
+No Kafka, no I/O, no metrics: :func:`transform` turns a payload into serialised
+records (key, value), their metric labels, a skipped-line count and, when the payload
+cannot be processed (or some of its lines could not), the dead-letter error.
+Dead-letter policy (docs/architecture.md): a payload over the size limit is rejected
+before parsing; ``PayloadError`` from the core is dead-lettered; any other exception
+is wrapped as :class:`~processor.errors.InternalError`; a payload with some records
+and some line errors yields the records *and* a dead-letter entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from processor.classifier.policy import Policy
+from processor.enrich import enrich_payload
+from processor.errors import InternalError, PayloadError, PayloadTooLargeError
+from processor.record import record_key, serialize
+from processor.smtp.codes import enhanced_metric_label, reply_metric_label
+from processor.stream.metrics import RecordLabels
+
+MAX_LINE_ERRORS_SHOWN = 3
+
+
+@dataclass(slots=True)
+class Transformed:
+    """Result of :func:`transform` for one message.
+
+    :param outputs: ``(key, value)`` per enriched record; key is the lowercased recipient.
+    :param labels: metric labels per record, same order as ``outputs``.
+    :param skipped: input lines that are not delivery events.
+    :param schema_version: ``schema_version`` of the records (0 when there are none).
+    :param error: ``(error_class, message)`` when the message must be dead-lettered.
+    """
+
+    outputs: list[tuple[bytes | None, bytes]] = field(default_factory=list)
+    labels: list[RecordLabels] = field(default_factory=list)
+    skipped: int = 0
+    schema_version: int = 0
+    error: tuple[str, str] | None = None
+
+
+def _dead_letter(error: PayloadError) -> Transformed:
+    return Transformed(error=(error.error_class, str(error) or type(error).__name__))
+
+
+def transform(
+    value: bytes | None,
+    *,
+    policy: Policy | None = None,
+    max_payload_bytes: int,
+    reference_time: float | None = None,
+) -> Transformed:
+    """Enrich one Kafka message value.
+
+    :param value: the message value; ``None`` (a tombstone) counts as one skipped line.
+    :param policy: site policy (``processor.classifier.policy``) or ``None`` for the default.
+    :param max_payload_bytes: larger payloads are dead-lettered unparsed
+        (:class:`~processor.errors.PayloadTooLargeError`).
+    :param reference_time: Kafka timestamp in Unix seconds, for log lines without a year.
+    :returns: never raises; every failure becomes ``Transformed.error``.
+    """
+    if value is None:
+        return Transformed(skipped=1)
+    if len(value) > max_payload_bytes:
+        return _dead_letter(
+            PayloadTooLargeError(
+                f"payload of {len(value)} bytes exceeds the limit of {max_payload_bytes}"
+            )
+        )
+    try:
+        result = enrich_payload(value, policy=policy, reference_time=reference_time)
+        outputs: list[tuple[bytes | None, bytes]] = []
+        labels: list[RecordLabels] = []
+        for record in result.records:
+            outputs.append((record_key(record), serialize(record)))
+            labels.append(
+                (
+                    record.delivery_status,
+                    record.verdict,
+                    record.reason,
+                    enhanced_metric_label(record.enhanced_status),
+                    reply_metric_label(record.reply_code),
+                )
+            )
+    except PayloadError as exc:
+        return _dead_letter(exc)
+    except Exception as exc:  # a bug on one message must not stop the stream
+        return _dead_letter(InternalError(f"{type(exc).__name__}: {exc}"))
+    error = None
+    if result.errors:
+        shown = "; ".join(
+            f"line {e.line_number}: {e.error_class}: {e.message}"
+            for e in result.errors[:MAX_LINE_ERRORS_SHOWN]
+        )
+        more = len(result.errors) - MAX_LINE_ERRORS_SHOWN
+        error = (
+            result.errors[0].error_class,
+            f"{len(result.errors)} line(s) failed: {shown}"
+            + (f"; {more} more" if more > 0 else ""),
+        )
+    version = result.records[0].schema_version if result.records else 0
+    return Transformed(outputs, labels, result.skipped, version, error)

@@ -1,0 +1,351 @@
+"""Classifier: every text rule's example, code tables, policy order of evidence, site policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from processor.classifier import classify_event
+from processor.classifier.policy import default_policy, load_policy
+from processor.classifier.rules import builtin_text_rules, code_tables, hard_reasons
+from processor.errors import PolicyError
+from processor.model import Action, DeliveryEvent, DeliveryStatus, Reason, Verdict
+from processor.smtp.codes import (
+    expand_enhanced_pattern,
+    registered_enhanced_codes,
+    registered_reply_codes,
+)
+
+RULES = builtin_text_rules()
+
+
+def _event(
+    diagnostic: str | None, status: DeliveryStatus = DeliveryStatus.BOUNCED, **fields: object
+) -> DeliveryEvent:
+    return DeliveryEvent(
+        "postfix", status, recipient="a@example.com", diagnostic=diagnostic, **fields
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.rule_id for r in RULES])
+def test_each_text_rule_classifies_its_own_example(rule: object) -> None:
+    assert rule.example, f"{rule.rule_id} has no example"  # type: ignore[attr-defined]
+    status = DeliveryStatus.DEFERRED if rule.classes == {4} else DeliveryStatus.BOUNCED  # type: ignore[attr-defined]
+    _, decision = classify_event(_event(rule.example, status))  # type: ignore[attr-defined]
+    assert decision.rule_id == f"text.{rule.rule_id}"  # type: ignore[attr-defined]
+    assert decision.reason is rule.reason  # type: ignore[attr-defined]
+
+
+def test_provider_rules_cite_documentation() -> None:
+    for rule in RULES:
+        if rule.provider:
+            assert rule.doc and rule.doc.startswith("https://"), rule.rule_id
+
+
+def test_code_tables_cover_every_registered_code_and_rfc_reply() -> None:
+    tables = code_tables()
+    for pattern in registered_enhanced_codes():
+        assert pattern[2:] in tables.enhanced, pattern
+    for reply in registered_reply_codes():
+        if reply >= 400 and reply not in (
+            458,
+            459,
+            453,
+        ):  # ETRN/ATRN replies never answer a delivery
+            assert reply in tables.reply, reply
+    assert {"X.1.1", "X.2.2"} <= {p for p in registered_enhanced_codes()}
+    assert expand_enhanced_pattern("X.1.1") == ["2.1.1", "4.1.1", "5.1.1"]
+
+
+def test_hard_reasons_are_the_documented_set() -> None:
+    assert hard_reasons() == {
+        Reason.USER_UNKNOWN,
+        Reason.HOST_UNKNOWN,
+        Reason.ADDRESS_INVALID,
+        Reason.MAILBOX_DISABLED,
+        Reason.HAS_MOVED,
+        Reason.SUPPRESSED,
+        Reason.UNDETERMINED,
+    }
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "status", "reason", "verdict", "rule_id"),
+    [
+        # The MTA's outcome comes first.
+        (
+            "host x[192.0.2.1] said: 550 5.1.1 <a@example.com>: User unknown",
+            DeliveryStatus.SOFTBOUNCE,
+            Reason.USER_UNKNOWN,
+            Verdict.SOFT,
+            "text.user_unknown.no_such_user",
+        ),
+        (
+            "host x[192.0.2.1] said: 550 5.1.1 unknown",
+            DeliveryStatus.DEFERRED,
+            Reason.USER_UNKNOWN,
+            Verdict.SOFT,
+            "enhanced.X.1.1",
+        ),
+        (
+            "250 2.0.0 Ok: queued as ABC",
+            DeliveryStatus.SENT,
+            Reason.DELIVERED,
+            Verdict.SUCCESS,
+            "status.delivered",
+        ),
+        (
+            "example.com",
+            DeliveryStatus.DISCARDED,
+            Reason.DISCARDED,
+            Verdict.SUCCESS,
+            "status.discarded",
+        ),
+        (
+            "returned to sender",
+            DeliveryStatus.EXPIRED,
+            Reason.EXPIRED,
+            Verdict.SOFT,
+            "status.expired",
+        ),
+        # Specific text beats a generic or contradicting code.
+        (
+            "host x said: 550 5.1.1 <a@example.com>: you have exceeded your sending rate",
+            DeliveryStatus.BOUNCED,
+            Reason.RATE_LIMITED,
+            Verdict.SOFT,
+            "text.rate_limited.rate",
+        ),
+        (
+            "host x said: 552 5.2.2 <a@example.com>: this mailbox does not exist",
+            DeliveryStatus.BOUNCED,
+            Reason.USER_UNKNOWN,
+            Verdict.HARD,
+            "text.user_unknown.no_such_user",
+        ),
+        # Codes decide when the text says nothing specific.
+        (
+            "host x said: 550 5.1.1 no",
+            DeliveryStatus.BOUNCED,
+            Reason.USER_UNKNOWN,
+            Verdict.HARD,
+            "enhanced.X.1.1",
+        ),
+        (
+            "host x said: 552 5.2.2 no",
+            DeliveryStatus.BOUNCED,
+            Reason.MAILBOX_FULL,
+            Verdict.SOFT,
+            "enhanced.X.2.2",
+        ),
+        (
+            "host x said: 550 5.2.1 no",
+            DeliveryStatus.BOUNCED,
+            Reason.MAILBOX_DISABLED,
+            Verdict.HARD,
+            "enhanced.X.2.1",
+        ),
+        (
+            "host x said: 550 5.4.4 no",
+            DeliveryStatus.BOUNCED,
+            Reason.HOST_UNKNOWN,
+            Verdict.HARD,
+            "enhanced.X.4.4",
+        ),
+        (
+            "host x said: 450 4.4.4 no",
+            DeliveryStatus.DEFERRED,
+            Reason.NETWORK_ERROR,
+            Verdict.SOFT,
+            "enhanced.X.4.4",
+        ),
+        (
+            "host x said: 550 5.7.26 no",
+            DeliveryStatus.BOUNCED,
+            Reason.AUTH_FAILED,
+            Verdict.SOFT,
+            "enhanced.X.7.26",
+        ),
+        (
+            "host x said: 556 5.1.10 no",
+            DeliveryStatus.BOUNCED,
+            Reason.HOST_UNKNOWN,
+            Verdict.HARD,
+            "enhanced.X.1.10",
+        ),
+        (
+            "host x said: 421 4.7.28 no",
+            DeliveryStatus.DEFERRED,
+            Reason.RATE_LIMITED,
+            Verdict.SOFT,
+            "enhanced.X.7.28",
+        ),
+        # Unregistered codes: class and subject.
+        (
+            "host x said: 550 5.7.999 no",
+            DeliveryStatus.BOUNCED,
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+            "enhanced.X.7.unregistered",
+        ),
+        (
+            "host x said: 550 5.1.90 no",
+            DeliveryStatus.BOUNCED,
+            Reason.UNDETERMINED,
+            Verdict.HARD,
+            "enhanced.X.1.unregistered",
+        ),
+        # Generic X.0.0 lets the reply code speak.
+        (
+            "host x said: 552 5.0.0 no",
+            DeliveryStatus.BOUNCED,
+            Reason.MAILBOX_FULL,
+            Verdict.SOFT,
+            "reply.552",
+        ),
+        (
+            "host x said: 551 no",
+            DeliveryStatus.BOUNCED,
+            Reason.HAS_MOVED,
+            Verdict.HARD,
+            "reply.551",
+        ),
+        (
+            "host x said: 554 no",
+            DeliveryStatus.BOUNCED,
+            Reason.UNDETERMINED,
+            Verdict.HARD,
+            "reply.554",
+        ),
+        ("nothing useful", DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "none"),
+        ("nothing useful", DeliveryStatus.DEFERRED, Reason.UNDETERMINED, Verdict.SOFT, "none"),
+    ],
+)
+def test_order_of_evidence(
+    diagnostic: str, status: DeliveryStatus, reason: Reason, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic, status))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (reason, verdict, rule_id)
+    expected_action = {Verdict.HARD: Action.SUPPRESS, Verdict.SOFT: Action.RETRY}.get(
+        verdict, Action.NONE
+    )
+    assert decision.action is expected_action
+
+
+def test_reply_decides_the_class_when_the_enhanced_code_contradicts_it() -> None:
+    # RFC 2034 §3: the enhanced class must match the reply; without an MTA status the reply wins.
+    evidence, decision = classify_event(_event("550 4.2.2 mailbox full", DeliveryStatus.UNKNOWN))
+    assert evidence.conflict and evidence.failure_class == 5
+    assert (decision.reason, decision.verdict) == (Reason.MAILBOX_FULL, Verdict.SOFT)
+    assert "contradicts reply 550" in decision.explanation
+    evidence, decision = classify_event(_event("450 5.1.1 user unknown", DeliveryStatus.UNKNOWN))
+    assert evidence.failure_class == 4
+    assert (decision.reason, decision.verdict) == (Reason.USER_UNKNOWN, Verdict.SOFT)
+
+
+def test_nothing_to_go_on_is_unknown() -> None:
+    _, decision = classify_event(
+        DeliveryEvent("json", DeliveryStatus.UNKNOWN, recipient="a@example.com")
+    )
+    assert (decision.verdict, decision.action, decision.reason) == (
+        Verdict.UNKNOWN,
+        Action.NONE,
+        Reason.UNDETERMINED,
+    )
+
+
+def test_mta_dsn_differing_from_the_text_is_explained() -> None:
+    evidence, decision = classify_event(
+        _event("host x said: 550 5.1.1 User unknown", DeliveryStatus.SOFTBOUNCE, mta_dsn="4.1.1")
+    )
+    assert (evidence.enhanced_code, evidence.enhanced_source, evidence.mta_dsn) == (
+        "5.1.1",
+        "diagnostic",
+        "4.1.1",
+    )
+    assert "MTA dsn=4.1.1 differs from the remote's 5.1.1" in decision.explanation
+    evidence, _ = classify_event(
+        _event("host x said: 550 Mailbox unavailable", DeliveryStatus.BOUNCED, mta_dsn="5.0.0")
+    )
+    assert (evidence.enhanced_code, evidence.enhanced_source, evidence.reply_code) == (
+        "5.0.0",
+        "mta",
+        550,
+    )
+
+
+def test_class_profile(tmp_path: Path) -> None:
+    policy = load_policy("class")
+    _, decision = classify_event(_event("host x said: 552 5.2.2 mailbox full"), policy)
+    assert (decision.reason, decision.verdict) == (Reason.MAILBOX_FULL, Verdict.HARD)
+    _, decision = classify_event(
+        _event("host x said: 452 4.1.1 unknown", DeliveryStatus.DEFERRED), policy
+    )
+    assert decision.verdict is Verdict.SOFT
+
+
+def test_site_policy_toml_overrides_verdicts_and_adds_rules(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        'profile = "default"\n[verdicts]\nmailbox_disabled = "soft"\nmailbox_full = "hard"\n'
+        '[[text_rules]]\nid = "site.closed"\nreason = "mailbox_disabled"\n'
+        'patterns = ["account closed by owner"]\nclasses = [5]\n'
+    )
+    policy = load_policy(path)
+    _, decision = classify_event(_event("host x said: 550 5.1.1 account closed by owner"), policy)
+    assert (decision.reason, decision.verdict, decision.rule_id) == (
+        Reason.MAILBOX_DISABLED,
+        Verdict.SOFT,
+        "text.site.closed",
+    )
+    _, decision = classify_event(_event("host x said: 552 5.2.2 mailbox full"), policy)
+    assert decision.verdict is Verdict.HARD
+    _, decision = classify_event(_event("host x said: 552 5.2.2 mailbox full"), default_policy())
+    assert decision.verdict is Verdict.SOFT
+
+
+def test_site_policy_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("verdicts:\n  undetermined: soft\n")
+    _, decision = classify_event(_event("nothing useful"), load_policy(path))
+    assert (decision.reason, decision.verdict) == (Reason.UNDETERMINED, Verdict.SOFT)
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ('profile = "strict"', ".toml", "profile = 'strict'"),
+        ("[verdicts]\nuser_unkown = 'soft'", ".toml", "unknown reason 'user_unkown'"),
+        ("[verdicts]\nuser_unknown = 'maybe'", ".toml", 'expected "hard" or "soft"'),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['(unclosed']",
+            ".toml",
+            "bad pattern",
+        ),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['a']\nclasses = [3]",
+            ".toml",
+            "'classes'",
+        ),
+        ("[[text_rules]]\nreason = 'blocked'\npatterns = ['a']", ".toml", "needs a string 'id'"),
+        ("colour = 1", ".toml", "unknown keys ['colour']"),
+        ("verdicts: [1, 2", ".yaml", "not valid YAML"),
+        ("= nonsense", ".toml", "not valid TOML"),
+        ("- a\n- b\n", ".yaml", "table/mapping at the top level"),
+    ],
+)
+def test_bad_policy_files_are_rejected_clearly(
+    tmp_path: Path, content: str, suffix: str, message: str
+) -> None:
+    path = tmp_path / f"policy{suffix}"
+    path.write_text(content)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    assert message in str(raised.value)
+    assert str(path) in str(raised.value)
+
+
+def test_missing_policy_file() -> None:
+    with pytest.raises(PolicyError, match="cannot read policy file"):
+        load_policy("/nonexistent/policy.toml")

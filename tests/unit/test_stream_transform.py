@@ -1,0 +1,52 @@
+"""The pure transform: size limit, dead-letter policy, internal errors, header cleaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from processor.errors import InvalidEventError
+from processor.stream import transform as transform_module
+from processor.stream.kafka_io import clean_error_message
+from processor.stream.transform import transform
+
+
+def test_oversized_payload_is_dead_lettered_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def must_not_parse(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("parsed an oversized payload")
+
+    monkeypatch.setattr(transform_module, "enrich_payload", must_not_parse)
+    result = transform(b"x" * 11, max_payload_bytes=10)
+    assert result.error == ("payload_too_large", "payload of 11 bytes exceeds the limit of 10")
+    assert result.outputs == []
+
+
+def test_payload_error_keeps_its_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    def invalid(*_a: Any, **_k: Any) -> Any:
+        raise InvalidEventError("status missing")
+
+    monkeypatch.setattr(transform_module, "enrich_payload", invalid)
+    assert transform(b"{}", max_payload_bytes=100).error == ("invalid_event", "status missing")
+
+
+def test_unexpected_exception_becomes_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def bug(*_a: Any, **_k: Any) -> Any:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(transform_module, "enrich_payload", bug)
+    result = transform(b"line", max_payload_bytes=100)
+    assert result.error == ("internal_error", "KeyError: 'oops'")
+    assert result.outputs == [] and result.labels == []
+
+
+def test_tombstone_counts_as_skipped() -> None:
+    result = transform(None, max_payload_bytes=100)
+    assert (result.skipped, result.error, result.outputs) == (1, None, [])
+
+
+def test_error_message_is_bounded_and_has_no_control_characters() -> None:
+    text = clean_error_message("bad\x00line\r\nnext\x1b[31m" + "y" * 1000)
+    assert text.startswith("bad?line??next?[31m")
+    assert len(text) == 512 and text.endswith("...")
+    assert all(ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F for c in text)
