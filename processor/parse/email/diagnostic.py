@@ -23,6 +23,7 @@ MAX_DIAGNOSTIC_CHARS = 1_500
 
 _LEAD_INS = re.compile(
     r"(?:the error that the other server returned was:|remote (?:host|server) said:|"
+    r"remote server returned|"
     r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
     r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
     r"delivery failed for the following reason:|error message:|could not be delivered because of|"
@@ -31,7 +32,7 @@ _LEAD_INS = re.compile(
 )
 # A reply code where a reply starts: line start or after ": ", "<<< ", "[", "#", "reason: ".
 _REPLY_START = re.compile(
-    r"(?:^|(?<=[:\[>#(]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
+    r"(?:^|(?<=[:\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
     re.MULTILINE,
 )
 _ENHANCED_START = re.compile(r"(?:^|(?<=[:\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE)
@@ -51,6 +52,7 @@ _COMMANDS = (
      "end of DATA"),
     (re.compile(r"my name was rejected|after (?:HELO|EHLO)", re.IGNORECASE), "EHLO"),
 )  # fmt: skip
+_CLOSING = {"[": "]", "'": "'", '"': '"', "(": ")"}
 _DASH_LINE = re.compile(r"\n[ \t]{0,5}-{3,80}")
 _REMOTE_HOST = re.compile(
     r"\b(?:host:?[ \t]{1,3})?([A-Za-z0-9][A-Za-z0-9.\-]{0,252}\.[A-Za-z]{2,24})\.?[ \t]{0,3}"
@@ -98,11 +100,21 @@ def _command(text: str) -> str | None:
 
 
 def _reply_part(text: str) -> str | None:
-    """``text`` from its first reply code (or enhanced code) on; ``None`` when it has none."""
+    """``text`` from its first reply code (or enhanced code) on; ``None`` when it has none.
+
+    A reply quoted in brackets or quotes (``[550 5.1.1 User unknown]``,
+    ``'550 5.1.1 ...'``) ends at the closing bracket or quote.
+    """
     reply = _REPLY_START.search(text)
     enhanced = _ENHANCED_START.search(text)
     starts = [m.start(1) for m in (reply, enhanced) if m is not None]
-    return text[min(starts) :] if starts else None
+    if not starts:
+        return None
+    start = min(starts)
+    before = text[max(start - 2, 0) : start].strip()[-1:]
+    closing = _CLOSING.get(before)
+    end = text.find(closing, start) if closing else -1
+    return text[start : end if end > start else len(text)]
 
 
 def _squeeze(text: str) -> str:

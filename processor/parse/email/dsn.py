@@ -26,6 +26,7 @@ MAX_RECIPIENTS = 1_000
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:[ \t]{0,20}(.*)$")
 _MAX_VALUE = 4_000
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:|]{1,64}@[A-Za-z0-9.\-\[\]:]{1,255}")
 
 _MESSAGE_FIELDS = {
     "reporting-mta": "reporting_mta",
@@ -155,5 +156,11 @@ def parse_delivery_status(text: str) -> DsnReport:
         elif attribute == "action":
             value = value.split(None, 1)[0].lower() if value.split() else value
         setattr(current, attribute, value)
+    for recipient in report.recipients:  # "|/usr/bin/prog user@example.com" (a pipe), "Name <addr>"
+        for name in ("final_recipient", "original_recipient", "actual_recipient"):
+            value = getattr(recipient, name)
+            if value and (" " in value or "<" in value):
+                found = _ADDRESS.search(value)
+                setattr(recipient, name, found.group(0) if found else None)
     report.recipients = [r for r in report.recipients if r.address and "@" in r.address]
     return report

@@ -29,7 +29,7 @@ _RETURNED = re.compile(
     r"original message header|message header|copy of (?:the|your) message|"
     r"end of transcript|rfc822|headers? of (?:the )?(?:original|returned))"
     r"|(?:original message follows|message headers follow|unsent message follows|"
-    r"below is a copy of the (?:original )?message|"
+    r"below is a copy of the (?:original )?message|original message headers:|"
     r"included is a copy of the message|the original message (?:headers? )?(?:was|is|are) "
     r"(?:attached|included|below|follows)|your message reads|--- original message)"
     r")",
