@@ -117,12 +117,20 @@ def _reply_part(text: str) -> str | None:
     return text[start : end if end > start else len(text)]
 
 
+_VENDOR_NOTATIONS = (
+    (re.compile(r"(?:^|(?<=\s))([45][0-5][0-9]):[ \t]{1,3}"), r"\1 "),  # Yahoo: "550: 5.2.2 ..."
+    (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"), r"\1 \2 "),
+)  # fmt: skip
+
+
 def _squeeze(text: str) -> str:
     return re.sub(r"\s{2,}", " ", text.replace("\n", " ")).strip().lstrip(":>.-").strip()
 
 
 def from_prose(block: str) -> ProseDiagnostic:
     """The diagnostic for one recipient's block of prose (see the module docstring)."""
+    for pattern, replacement in _VENDOR_NOTATIONS:
+        block = pattern.sub(replacement, block)
     command = _command(block)
     host = _REMOTE_HOST.search(block)
     introduced = lead_in_diagnostic(block)

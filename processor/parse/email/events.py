@@ -131,7 +131,8 @@ def _status(outcome: RecipientOutcome, enhanced: str | None) -> DeliveryStatus:
 
 def build_event(context: EmailContext, outcome: RecipientOutcome) -> DeliveryEvent:
     """One event for one recipient of a bounce email (see the module docstring for the mapping)."""
-    enhanced = normalise_enhanced(outcome.status) if outcome.status else None
+    status_words = (outcome.status or "").split()  # "5.0.0 (Remote SMTP server has rejected address)"
+    enhanced = normalise_enhanced(status_words[0]) if status_words else None
     recipient = strip_address_type(outcome.recipient)
     remote = outcome.remote_mta
     return DeliveryEvent(

@@ -125,9 +125,12 @@ def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
     recipients = []
     for position, (address, index) in enumerate(found):
         stop = found[position + 1][1] if position + 1 < len(found) else len(lines)
-        block = [lines[index]]
+        line = lines[index]
+        after = line.split(address, 1)[-1]
+        # the words naming the recipient are not its error, unless a reply code leads the line
+        block = [line if line.lstrip()[:1].isdigit() else after.lstrip(" \t>\"':,;.")]
         # an anchor line that already carries the error ends at the next blank line
-        ends_at_blank = len(lines[index].replace(address, "").strip(" \t<>\"':,;.*-")) > _SHORT
+        ends_at_blank = len(after.strip(" \t<>\"':,;.*-")) > _SHORT
         for line in lines[index + 1 : min(stop, index + 1 + MAX_BLOCK_LINES)]:
             if _DSN_FIELD.match(line) or (ends_at_blank and not line.strip()):
                 break  # DSN fields copied into the text end the prose too
