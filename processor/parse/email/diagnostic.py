@@ -124,7 +124,7 @@ _VENDOR_NOTATIONS = (
 
 
 def _squeeze(text: str) -> str:
-    return re.sub(r"\s{2,}", " ", text.replace("\n", " ")).strip().lstrip(":>.-").strip()
+    return " ".join(text.split()).lstrip(":>.-").strip()
 
 
 def from_prose(block: str) -> ProseDiagnostic:

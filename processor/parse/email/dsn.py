@@ -24,7 +24,7 @@ __all__ = ["DsnRecipient", "DsnReport", "parse_delivery_status", "strip_address_
 MAX_RECIPIENTS = 1_000
 """Recipient blocks read from one report."""
 
-_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:[ \t]{0,20}(.*)$")
+_FIELD_NAME = re.compile(r"([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:")
 _MAX_VALUE = 4_000
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:|]{1,64}@[A-Za-z0-9.\-\[\]:]{1,255}")
 
@@ -114,11 +114,11 @@ def _field_lines(text: str) -> list[tuple[str, str] | None]:
             if len(value) < _MAX_VALUE:
                 items[-1] = (name, f"{value} {line.strip()}")
             continue
-        match = _FIELD.match(line)
+        match = _FIELD_NAME.match(line)
         if match is None:
             items.append(None)
             continue
-        items.append((match.group(1).lower(), match.group(2).strip()))
+        items.append((match.group(1).lower(), line[match.end() : match.end() + _MAX_VALUE].strip()))
     return items
 
 

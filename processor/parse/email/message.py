@@ -17,6 +17,9 @@ Parsing uses the standard library's :mod:`email` package with the
 
 from __future__ import annotations
 
+import base64
+import binascii
+import quopri
 import re
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -105,8 +108,10 @@ def part_text(part: Message) -> str:
         payload = part.get_payload(decode=True)
         if payload is None:
             inner = part.get_payload()
-            if isinstance(inner, list):
-                return "\n".join(_message_as_text(item) for item in inner)[:MAX_TEXT_CHARS]
+            if isinstance(inner, list):  # message/* parts: the parser made sub-messages
+                charset = part.get_content_charset() or "utf-8"
+                joined = "\n".join(_message_as_text(item, charset) for item in inner)
+                return _undo_transfer_encoding(joined, part, charset)[:MAX_TEXT_CHARS]
             return str(inner)[:MAX_TEXT_CHARS]
         text = _decode(payload[: MAX_TEXT_CHARS * 4], part.get_content_charset())
     except Exception:  # the email package can fail on hostile input in many ways
@@ -114,14 +119,35 @@ def part_text(part: Message) -> str:
     return text[:MAX_TEXT_CHARS]
 
 
-def _message_as_text(item: object) -> str:
+def _unescape(text: str, charset: str) -> str:
+    """Undo the parser's surrogate escapes (raw 8-bit bytes) with the part's charset."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return _decode(text.encode("ascii", "surrogateescape"), charset)
+
+
+def _message_as_text(item: object, charset: str) -> str:
     if not isinstance(item, Message):
         return str(item)
-    lines = [f"{name}: {value}" for name, value in item.items()]
-    body = item.get_payload()
-    if isinstance(body, str) and body.strip():
-        lines.append(body)
+    lines = [f"{name}: {_unescape(str(value), charset)}" for name, value in item.raw_items()]
+    body = None if item.is_multipart() else item.get_payload(decode=True)
+    if isinstance(body, bytes) and body.strip():
+        lines.append(_decode(body, charset))
     return "\n".join(lines) + "\n"
+
+
+def _undo_transfer_encoding(text: str, part: Message, charset: str) -> str:
+    """A ``message/*`` part sent base64 or quoted-printable encoded (RFC 2045 §6 forbids
+    it for ``message/rfc822``, but reports arrive so): decode it."""
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    try:
+        if encoding == "base64":
+            return _decode(base64.b64decode("".join(text.split()), validate=False), charset)
+        if encoding == "quoted-printable":
+            return _decode(quopri.decodestring(text.encode("ascii", "replace")), charset)
+    except (ValueError, binascii.Error):
+        return text
+    return text
 
 
 def header_text(message: Message, name: str) -> str | None:
