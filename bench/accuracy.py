@@ -121,7 +121,12 @@ def policy_difference(expect: dict[str, object], record: EnrichedRecord) -> str 
     ours_hard = record.verdict is Verdict.HARD
     if expect["hard"] and not ours_hard and reason == "userunknown" and code_class == "4":
         return "transient_user_unknown"
-    if not expect["hard"] and ours_hard and reason == "suspend" and record.reason.value == "mailbox_disabled":
+    if (
+        not expect["hard"]
+        and ours_hard
+        and reason == "suspend"
+        and record.reason.value == "mailbox_disabled"
+    ):
         return "disabled_mailbox"
     if not expect["hard"] and ours_hard and record.reason.value == "undetermined":
         return "undetermined_permanent"
@@ -206,7 +211,10 @@ def run(
         started = time.perf_counter()
         try:
             result = enrich_payload(raw, reference_time=REFERENCE_TIME)
-            records, errors = result.records, [f"{e.error_class}: {e.message}" for e in result.errors]
+            records, errors = (
+                result.records,
+                [f"{e.error_class}: {e.message}" for e in result.errors],
+            )
         except PayloadError as error:
             records, errors = [], [f"{error.error_class}: {error}"]
         elapsed += time.perf_counter() - started
@@ -244,7 +252,9 @@ def main(corpus_dir: Path, family: str | None, quiet: bool) -> None:
     print("\nDocumented policy differences (excluded from hard/soft):")
     for key, words in POLICY_DIFFERENCES.items():
         print(f"  {overall.policy[key]:>4}  {words}")
-    print(f"\n{emails} emails in {elapsed:.2f} s ({elapsed / max(emails, 1) * 1000:.2f} ms per email)")
+    print(
+        f"\n{emails} emails in {elapsed:.2f} s ({elapsed / max(emails, 1) * 1000:.2f} ms per email)"
+    )
     print("\nReason disagreements by kind (Sisimai -> ours):")
     for pair, count in confusion.most_common():
         print(f"  {count:>4}  {pair}")

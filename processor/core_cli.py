@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from io import BytesIO
 from itertools import chain
-from datetime import UTC, datetime
 from typing import BinaryIO
 
 import click

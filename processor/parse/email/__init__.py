@@ -81,15 +81,19 @@ def looks_like_email(data: bytes) -> bool:
     return len(names) >= 2 and any(name in _KNOWN_FIELDS for name in names)
 
 
-def _context(message: Message, raw: bytes, returned: Message | None, reports: list[DsnReport]) -> EmailContext:
+def _context(
+    message: Message, raw: bytes, returned: Message | None, reports: list[DsnReport]
+) -> EmailContext:
     first = next((r for r in reports if r.reporting_mta or r.arrival_date), None)
     sender = next((r.sender for r in reports if r.sender), None)
     if sender is None and returned is not None:
-        sender = (header_addresses(returned, "Return-Path") or [None])[0]
+        sender = next(iter(header_addresses(returned, "Return-Path")), None)
     return EmailContext(
         identity=email_identity(header_text(message, "Message-ID"), raw),
         date=header_text(message, "Date"),
-        reporting_mta=strip_address_type(first.reporting_mta) if first and first.reporting_mta else None,
+        reporting_mta=strip_address_type(first.reporting_mta)
+        if first and first.reporting_mta
+        else None,
         arrival_date=first.arrival_date if first else None,
         queue_id=next((r.queue_id for r in reports if r.queue_id), None),
         sender=strip_address_type(sender) if sender else None,
@@ -110,7 +114,9 @@ def _complaints(message: Message, context: EmailContext) -> list[DeliveryEvent] 
         context.reporting_mta = feedback.reporter[:255]
     recipients = feedback.recipients or [""]
     return [
-        build_event(context, RecipientOutcome(recipient, diagnostic=words, preset_reason=Reason.COMPLAINT))
+        build_event(
+            context, RecipientOutcome(recipient, diagnostic=words, preset_reason=Reason.COMPLAINT)
+        )
         for recipient in recipients
     ]
 
@@ -145,7 +151,8 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
     if is_auto_reply(message):
         return _auto_reply(message, context)
     raise UnrecognisedPayloadError(
-        "email is neither a bounce (no failed recipient found), a feedback report nor an automatic reply"
+        "email is neither a bounce (no failed recipient found), a feedback report "
+        "nor an automatic reply"
     )
 
 
@@ -164,4 +171,6 @@ def parse_email(raw: bytes) -> list[DeliveryEvent]:
     except PayloadError:
         raise
     except Exception as error:  # the email package fails in many ways on hostile input
-        raise InvalidEventError(f"bounce email could not be parsed: {type(error).__name__}") from None
+        raise InvalidEventError(
+            f"bounce email could not be parsed: {type(error).__name__}"
+        ) from None

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from processor.parse.email.diagnostic import error_line, from_prose
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, part_text, walk_parts
 from processor.parse.email.notice import is_delay_notice
-from processor.parse.email.diagnostic import error_line, from_prose
 from processor.parse.email.recipients import TextRecipient, bracketed_addresses, find_recipients
 
 __all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
@@ -35,7 +35,8 @@ _BOUNCE_SENDER = re.compile(
     re.IGNORECASE,
 )
 _BOUNCE_WORDS = re.compile(
-    r"(?:undeliver|undelivered|delivery (?:status notification|failure|failed|problem|has failed|error)|"
+    r"(?:undeliver|undelivered|"
+    r"delivery (?:status notification|failure|failed|problem|has failed|error)|"
     r"returned mail|failure notice|failed delivery|mail delivery (?:failed|system|subsystem)|"
     r"could not be delivered|couldn't be delivered|not (?:be )?delivered|unable to deliver|"
     r"did not reach|permanent(?:ly)? (?:error|failure|fatal)|failed permanently|"
@@ -76,7 +77,9 @@ def _sender_side(message: Message, returned: Message | None, report_sender: str 
     return {address.lower() for address in addresses}
 
 
-def _prose_outcome(address: str, block: str, notice: str, delayed: bool, alone: bool) -> RecipientOutcome:
+def _prose_outcome(
+    address: str, block: str, notice: str, delayed: bool, alone: bool
+) -> RecipientOutcome:
     """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice."""
     prose = from_prose(block)
     text = prose.text if prose.text != address else ""
@@ -148,12 +151,16 @@ def outcomes_from_email(
     if prose_list:
         alone = len(prose_list) == 1
         return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in prose_list]
-    failed = [a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded]
+    failed = [
+        a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded
+    ]
     if not failed:  # sent to oneself: the failed recipient is also the bounce's addressee
         relaxed = find_recipients(notice, {a.lower() for a in header_addresses(message, "From")})
         if relaxed:
             alone = len(relaxed) == 1
-            return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in relaxed]
+            return [
+                _prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in relaxed
+            ]
         failed = bracketed_addresses(notice, excluded)
     if not failed and returned is not None:
         failed = [a for a in header_addresses(returned, "To") if a.lower() not in excluded][:1]

@@ -35,14 +35,17 @@ _REPLY_START = re.compile(
     r"(?:^|(?<=[:\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
     re.MULTILINE,
 )
-_ENHANCED_START = re.compile(r"(?:^|(?<=[:\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE)
+_ENHANCED_START = re.compile(
+    r"(?:^|(?<=[:\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
+)
 _ERROR_LINE = re.compile(
     r"^[ \t]{0,10}(?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
     re.MULTILINE,
 )
 _COMMANDS = (
-    (re.compile(r"(?:after|our|to)[ \t]{1,3}(?:RCPT[ \t]{0,3}TO|RCPT\b)|RCPT[ \t]{1,3}TO:|SMTP:RCPT|"
-                r"following RCPT command|does not like recipient|\[RCPT_TO\]|RCPT command", re.IGNORECASE),
+    (re.compile(r"(?:after|our|to)[ \t]{1,3}(?:RCPT[ \t]{0,3}TO|RCPT\b)|RCPT[ \t]{1,3}TO:|"
+                r"SMTP:RCPT|following RCPT command|does not like recipient|\[RCPT_TO\]|"
+                r"RCPT command", re.IGNORECASE),
      "RCPT TO"),
     (re.compile(r"(?:after|our)[ \t]{1,3}MAIL[ \t]{0,3}FROM|>>>[ \t]{0,3}MAIL[ \t]{1,3}From|"
                 r"sender was rejected|\[MAIL_FROM\]", re.IGNORECASE),
@@ -119,7 +122,8 @@ def _reply_part(text: str) -> str | None:
 
 _VENDOR_NOTATIONS = (
     (re.compile(r"(?:^|(?<=\s))([45][0-5][0-9]):[ \t]{1,3}"), r"\1 "),  # Yahoo: "550: 5.2.2 ..."
-    (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"), r"\1 \2 "),
+    (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"),
+     r"\1 \2 "),  # Zoho: "ERROR_CODE :550, ERROR_CODE :5.1.1 ..."
 )  # fmt: skip
 
 

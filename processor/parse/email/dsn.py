@@ -58,7 +58,8 @@ class DsnRecipient:
     :param actual_recipient: vendor ``X-Actual-Recipient`` (some MTAs put the address only there).
     :param action: ``failed``, ``delayed``, ``delivered``, ``relayed`` or ``expanded`` (lowercased).
     :param status: the enhanced status code as given (RFC 3464 §2.3.4).
-    :param remote_mta: ``Remote-MTA`` without its type (``dns; mx.example.com`` -> ``mx.example.com``).
+    :param remote_mta: ``Remote-MTA`` without its type (``dns; mx.example.com`` ->
+        ``mx.example.com``).
     :param diagnostic: ``Diagnostic-Code`` as given, type included (``smtp; 550 5.1.1 ...``).
     :param last_attempt: ``Last-Attempt-Date`` text.
     """
@@ -109,8 +110,9 @@ def _field_lines(text: str) -> list[tuple[str, str] | None]:
         if not line.strip():
             items.append(None)
             continue
-        if line[:1] in (" ", "\t") and items and items[-1] is not None:
-            name, value = items[-1]  # type: ignore[misc]
+        previous = items[-1] if items else None
+        if line[:1] in (" ", "\t") and previous is not None:
+            name, value = previous
             if len(value) < _MAX_VALUE:
                 items[-1] = (name, f"{value} {line.strip()}")
             continue
@@ -120,6 +122,24 @@ def _field_lines(text: str) -> list[tuple[str, str] | None]:
             continue
         items.append((match.group(1).lower(), line[match.end() : match.end() + _MAX_VALUE].strip()))
     return items
+
+
+def _clean_value(attribute: str, value: str) -> str:
+    if attribute in ("final_recipient", "original_recipient", "actual_recipient", "remote_mta"):
+        return strip_address_type(value)
+    if attribute == "action":
+        words = value.split()
+        return words[0].lower() if words else value
+    return value
+
+
+def _plain_addresses(recipient: DsnRecipient) -> None:
+    """Keep only the address of ``|/usr/bin/prog user@example.com`` (a pipe) or ``Name <addr>``."""
+    for name in ("final_recipient", "original_recipient", "actual_recipient"):
+        value = getattr(recipient, name)
+        if value and (" " in value or "<" in value):
+            found = _ADDRESS.search(value)
+            setattr(recipient, name, found.group(0) if found else None)
 
 
 def parse_delivery_status(text: str) -> DsnReport:
@@ -143,24 +163,17 @@ def parse_delivery_status(text: str) -> DsnReport:
             if getattr(report, attribute) is None and value:
                 setattr(report, attribute, value)
             continue
-        attribute = _RECIPIENT_FIELDS.get(name)
-        if attribute is None or not value:
+        field = _RECIPIENT_FIELDS.get(name)
+        if field is None or not value:
             continue
+        attribute = field
         if current is None or getattr(current, attribute) is not None:
             if len(report.recipients) >= MAX_RECIPIENTS:
                 break
             current = DsnRecipient()
             report.recipients.append(current)
-        if attribute in ("final_recipient", "original_recipient", "actual_recipient", "remote_mta"):
-            value = strip_address_type(value)
-        elif attribute == "action":
-            value = value.split(None, 1)[0].lower() if value.split() else value
-        setattr(current, attribute, value)
-    for recipient in report.recipients:  # "|/usr/bin/prog user@example.com" (a pipe), "Name <addr>"
-        for name in ("final_recipient", "original_recipient", "actual_recipient"):
-            value = getattr(recipient, name)
-            if value and (" " in value or "<" in value):
-                found = _ADDRESS.search(value)
-                setattr(recipient, name, found.group(0) if found else None)
+        setattr(current, attribute, _clean_value(attribute, value))
+    for recipient in report.recipients:
+        _plain_addresses(recipient)
     report.recipients = [r for r in report.recipients if r.address and "@" in r.address]
     return report

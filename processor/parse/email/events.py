@@ -131,7 +131,9 @@ def _status(outcome: RecipientOutcome, enhanced: str | None) -> DeliveryStatus:
 
 def build_event(context: EmailContext, outcome: RecipientOutcome) -> DeliveryEvent:
     """One event for one recipient of a bounce email (see the module docstring for the mapping)."""
-    status_words = (outcome.status or "").split()  # "5.0.0 (Remote SMTP server has rejected address)"
+    status_words = (
+        outcome.status or ""
+    ).split()  # "5.0.0 (Remote SMTP server has rejected address)"
     enhanced = normalise_enhanced(status_words[0]) if status_words else None
     recipient = strip_address_type(outcome.recipient)
     remote = outcome.remote_mta
@@ -142,7 +144,9 @@ def build_event(context: EmailContext, outcome: RecipientOutcome) -> DeliveryEve
         original_recipient=outcome.original_recipient,
         sender=context.sender,
         queue_id=context.queue_id,
-        event_time=rfc3339(outcome.last_attempt) or rfc3339(context.arrival_date) or rfc3339(context.date),
+        event_time=rfc3339(outcome.last_attempt)
+        or rfc3339(context.arrival_date)
+        or rfc3339(context.date),
         mta_host=context.reporting_mta,
         relay=remote,
         enhanced_code=enhanced,

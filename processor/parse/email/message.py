@@ -22,12 +22,14 @@ import binascii
 import quopri
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
 from html.parser import HTMLParser
+from itertools import islice
 
 __all__ = [
     "MAX_EMAIL_BYTES",
@@ -79,12 +81,7 @@ def load_message(raw: bytes) -> Message:
 
 def walk_parts(message: Message) -> Iterator[Message]:
     """Yield ``message`` and its sub-parts depth first, at most :data:`MAX_PARTS` of them."""
-    count = 0
-    for part in message.walk():
-        count += 1
-        if count > MAX_PARTS:
-            return
-        yield part
+    yield from islice(message.walk(), MAX_PARTS)
 
 
 def _decode(payload: bytes, charset: str | None) -> str:
@@ -113,6 +110,8 @@ def part_text(part: Message) -> str:
                 joined = "\n".join(_message_as_text(item, charset) for item in inner)
                 return _undo_transfer_encoding(joined, part, charset)[:MAX_TEXT_CHARS]
             return str(inner)[:MAX_TEXT_CHARS]
+        if not isinstance(payload, bytes):
+            return str(payload)[:MAX_TEXT_CHARS]
         text = _decode(payload[: MAX_TEXT_CHARS * 4], part.get_content_charset())
     except Exception:  # the email package can fail on hostile input in many ways
         return ""
@@ -163,10 +162,8 @@ def header_text(message: Message, name: str) -> str | None:
         return None
     text = str(value)
     if "=?" in text:
-        try:
+        with suppress(Exception):  # a malformed encoded word stays as written
             text = str(make_header(decode_header(text)))
-        except Exception:
-            pass
     text = _FOLD.sub(" ", text).strip()[:_MAX_HEADER_CHARS]
     return text or None
 
@@ -227,10 +224,8 @@ class _TextCollector(HTMLParser):
 def html_to_text(html: str) -> str:
     """Visible text of an HTML body, one line per block element. Never raises."""
     collector = _TextCollector()
-    try:
+    with suppress(Exception):  # keep what was collected before the parser gave up
         collector.feed(html)
         collector.close()
-    except Exception:
-        pass
     lines = ("".join(collector.chunks)).replace("\xa0", " ").splitlines()
     return "\n".join(line.strip() for line in lines if line.strip())

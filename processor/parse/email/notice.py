@@ -36,7 +36,9 @@ _RETURNED = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # An inline copy of the returned message without a marker line.
-_INLINE_HEADERS = re.compile(r"^(?:Return-Path|Received|DKIM-Signature|Message-I[Dd]):[ \t]", re.MULTILINE)
+_INLINE_HEADERS = re.compile(
+    r"^(?:Return-Path|Received|DKIM-Signature|Message-I[Dd]):[ \t]", re.MULTILINE
+)
 
 _DELAY = re.compile(
     r"(?:this is a warning message only|has (?:not yet|still not) been delivered|"
@@ -52,7 +54,9 @@ _FINAL = re.compile(
     r"has been in the queue too long|retry timeout exceeded)",
     re.IGNORECASE,
 )
-_SUBJECT_DELAY = re.compile(r"(?:delay|warning|delivery status notification \(delay\))", re.IGNORECASE)
+_SUBJECT_DELAY = re.compile(
+    r"(?:delay|warning|delivery status notification \(delay\))", re.IGNORECASE
+)
 
 
 def _is_attachment(part: Message) -> bool:
@@ -95,11 +99,15 @@ def _broken_multipart_text(message: Message) -> str:
     """Text of a multipart whose boundary is missing or wrong (the parser kept its body as text)."""
     for part in walk_parts(message):
         payload = part.get_payload()
-        if part.get_content_maintype() in ("multipart", "text") and isinstance(payload, str) and payload.strip():
+        if (
+            part.get_content_maintype() in ("multipart", "text")
+            and isinstance(payload, str)
+            and payload.strip()
+        ):
             return part_text(part)
         preamble = part.preamble if part.is_multipart() else None
         if preamble and preamble.strip():
-            return preamble[:MAX_NOTICE_CHARS * 5]
+            return preamble[: MAX_NOTICE_CHARS * 5]
     return ""
 
 

@@ -26,7 +26,9 @@ from processor.parse.email.message import header_addresses, header_text, part_te
 __all__ = ["Feedback", "is_auto_reply", "parse_feedback"]
 
 _MAX_FEEDBACK_RECIPIENTS = 100
-_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:[ \t]{0,20}(.{0,2000})$", re.MULTILINE)
+_FIELD = re.compile(
+    r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:[ \t]{0,20}(.{0,2000})$", re.MULTILINE
+)
 _AUTO_SUBJECT = re.compile(
     r"^[ \t]{0,5}(?:auto(?:matic)?[ \-_]?(?:reply|response|answer|antwort|respuesta|risposta)|"
     r"auto:|autoreply|out of (?:the )?office|away from (?:the )?office|on vacation|vacation|"
@@ -34,7 +36,9 @@ _AUTO_SUBJECT = re.compile(
     r"away until|ooo\b)",
     re.IGNORECASE,
 )
-_BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
+_BOUNCE_SENDER = re.compile(
+    r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -62,6 +66,13 @@ def _fields(text: str) -> dict[str, list[str]]:
     for match in _FIELD.finditer(text):
         found.setdefault(match.group(1).lower(), []).append(match.group(2).strip())
     return found
+
+
+def _first(fields: dict[str, list[str]], *names: str) -> str | None:
+    for name in names:
+        if fields.get(name):
+            return fields[name][0]
+    return None
 
 
 def _returned_message(message: Message) -> Message | None:
@@ -95,12 +106,13 @@ def parse_feedback(message: Message) -> Feedback | None:
         recipients = [strip_address_type(value) for value in fields.get("original-rcpt-to", [])]
         if not recipients and returned is not None:
             recipients = header_addresses(returned, "To")
+        feedback_type = (_first(fields, "feedback-type") or "abuse").split() or ["abuse"]
         return Feedback(
-            feedback_type=(fields.get("feedback-type", ["abuse"])[0].split() or ["abuse"])[0].lower(),
+            feedback_type=feedback_type[0].lower(),
             recipients=[r for r in recipients if "@" in r][:_MAX_FEEDBACK_RECIPIENTS],
-            arrival_date=(fields.get("arrival-date") or fields.get("received-date") or [None])[0],
-            source_ip=(fields.get("source-ip") or [None])[0],
-            reporter=(fields.get("reporting-mta") or fields.get("user-agent") or [None])[0],
+            arrival_date=_first(fields, "arrival-date", "received-date"),
+            source_ip=_first(fields, "source-ip"),
+            reporter=_first(fields, "reporting-mta", "user-agent"),
         )
     if returned is not None and returned.get("X-HmXmrOriginalRecipient"):
         recipients = header_addresses(returned, "X-HmXmrOriginalRecipient")

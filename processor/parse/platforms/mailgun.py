@@ -1,6 +1,7 @@
 """Mailgun webhook payloads (``{"signature": ..., "event-data": {...}}``) and Events API items.
 
-Sources: https://documentation.mailgun.com/docs/mailgun/user-manual/tracking-messages/tracking-failures ,
+Sources:
+https://documentation.mailgun.com/docs/mailgun/user-manual/tracking-messages/tracking-failures ,
 https://help.mailgun.com/hc/en-us/articles/203661564 (event types).
 
 Mapping:
@@ -43,12 +44,19 @@ from processor.parse.platforms.common import (
 __all__ = ["is_mailgun", "parse_mailgun"]
 
 PLATFORM = "mailgun"
-_BARE_MARKERS = ("delivery-status", "log-level", "severity", "envelope", "recipient-domain", "user-variables")
+_BARE_MARKERS = (
+    "delivery-status",
+    "log-level",
+    "severity",
+    "envelope",
+    "recipient-domain",
+    "user-variables",
+)
 _OUTCOMES = ("failed", "bounced", "dropped", "delivered", "complained", "rejected")
 
 
 def is_mailgun(document: dict[str, Any]) -> bool:
-    """A Mailgun webhook body (``event-data``) or an Events API item (``event`` + Mailgun fields)."""
+    """A Mailgun webhook body (``event-data``) or Events API item (``event`` + Mailgun keys)."""
     if isinstance(document.get("event-data"), dict):
         return True
     return isinstance(document.get("event"), str) and any(key in document for key in _BARE_MARKERS)

@@ -73,7 +73,9 @@ def parse_postmark(document: dict[str, Any]) -> PlatformResult:
         status, preset = DeliveryStatus.SENT, None
         moment = document.get("DeliveredAt")
     else:
-        classification = text(document, "Type") or ("SpamComplaint" if record_type == "spamcomplaint" else "Unknown")
+        classification = text(document, "Type") or (
+            "SpamComplaint" if record_type == "spamcomplaint" else "Unknown"
+        )
         status, preset = _TYPES.get(classification.lower(), (DeliveryStatus.UNKNOWN, None))
         moment = document.get("BouncedAt")
     item = PlatformEvent(
@@ -81,14 +83,16 @@ def parse_postmark(document: dict[str, Any]) -> PlatformResult:
         classification=classification,
         status=status,
         recipient=recipient,
-        identity=identity_of(PLATFORM, f"{record_type}:{text(document, 'ID') or text(document, 'MessageID')}", document),
+        identity=identity_of(
+            PLATFORM,
+            f"{record_type}:{text(document, 'ID') or text(document, 'MessageID')}",
+            document,
+        ),
         diagnostic=text(document, "Details"),
         event_time=epoch_or_iso(moment),
         queue_id=text(document, "MessageID"),
         original_message=headers_dict(
-            message_id=text(document, "MessageID"),
-            **{"from": text(document, "From")},
-            subject=text(document, "Subject"),
+            **{"from": text(document, "From")}, subject=text(document, "Subject")
         ),
         preset_reason=preset,
     )

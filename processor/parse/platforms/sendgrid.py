@@ -68,7 +68,9 @@ def is_sendgrid(document: dict[str, Any]) -> bool:
     )
 
 
-def _outcome(event: str, document: dict[str, Any]) -> tuple[DeliveryStatus, str, Reason | None, str | None]:
+def _outcome(
+    event: str, document: dict[str, Any]
+) -> tuple[DeliveryStatus, str, Reason | None, str | None]:
     """(status, classification, preset reason, diagnostic)."""
     classification = text(document, "bounce_classification")
     if event == "bounce":
@@ -82,7 +84,12 @@ def _outcome(event: str, document: dict[str, Any]) -> tuple[DeliveryStatus, str,
         status = DeliveryStatus.FAILED if preset is not None else DeliveryStatus.UNKNOWN
         return status, f"dropped/{reason_text}", preset, reason_text or None
     if event == "deferred":
-        return DeliveryStatus.DEFERRED, "deferred", None, text(document, "response") or text(document, "reason")
+        return (
+            DeliveryStatus.DEFERRED,
+            "deferred",
+            None,
+            text(document, "response") or text(document, "reason"),
+        )
     if event == "delivered":
         return DeliveryStatus.SENT, "delivered", None, text(document, "response")
     return DeliveryStatus.UNKNOWN, "spamreport", Reason.COMPLAINT, None

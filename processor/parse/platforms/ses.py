@@ -58,7 +58,9 @@ _BOUNCE_TYPES = {
 
 def is_sns_envelope(document: dict[str, Any]) -> bool:
     """An SNS HTTP/email envelope (``Type``, ``Message``, ``TopicArn``)."""
-    return isinstance(document.get("Type"), str) and "Message" in document and "TopicArn" in document
+    return (
+        isinstance(document.get("Type"), str) and "Message" in document and "TopicArn" in document
+    )
 
 
 def is_ses(document: dict[str, Any]) -> bool:
@@ -77,7 +79,7 @@ def _common(mail: dict[str, Any]) -> tuple[str | None, dict[str, str] | None]:
     to = ", ".join(str(a) for a in as_list(headers, "to")) or None
     sender = ", ".join(str(a) for a in as_list(headers, "from")) or None
     original = headers_dict(
-        message_id=text(headers, "messageId") or text(mail, "messageId"),
+        message_id=text(headers, "messageId"),
         **{"from": sender},
         to=to,
         subject=text(headers, "subject"),
@@ -105,7 +107,9 @@ def _recipient_events(recipients: list[Any], base: PlatformEvent) -> list[Platfo
     return events
 
 
-def _outcome(kind: str, body: dict[str, Any]) -> tuple[DeliveryStatus, str | None, Reason | None, str]:
+def _outcome(
+    kind: str, body: dict[str, Any]
+) -> tuple[DeliveryStatus, str | None, Reason | None, str]:
     """(status, classification, preset reason, recipients key) for one SES record kind."""
     if kind == "bounce":
         bounce_type = text(body, "bounceType") or "Undetermined"
@@ -122,8 +126,18 @@ def _outcome(kind: str, body: dict[str, Any]) -> tuple[DeliveryStatus, str | Non
         return DeliveryStatus.SENT, "Delivery", None, "recipients"
     if kind == "complaint":
         feedback = text(body, "complaintFeedbackType") or text(body, "complaintSubType") or "abuse"
-        return DeliveryStatus.UNKNOWN, f"Complaint/{feedback}", Reason.COMPLAINT, "complainedRecipients"
-    return DeliveryStatus.FAILED, f"Reject/{text(body, 'reason') or 'unknown'}", Reason.CONTENT_REJECTED, ""
+        return (
+            DeliveryStatus.UNKNOWN,
+            f"Complaint/{feedback}",
+            Reason.COMPLAINT,
+            "complainedRecipients",
+        )
+    return (
+        DeliveryStatus.FAILED,
+        f"Reject/{text(body, 'reason') or 'unknown'}",
+        Reason.CONTENT_REJECTED,
+        "",
+    )
 
 
 def _identity(kind: str, body: dict[str, Any], mail: dict[str, Any], document: Any) -> bytes:
@@ -150,7 +164,13 @@ def parse_ses(document: dict[str, Any]) -> PlatformResult:
             return PlatformResult(skipped=1)
         document = inner
     kind = str(document.get("notificationType", document.get("eventType", ""))).lower()
-    if kind in _NOT_DELIVERY or kind not in ("bounce", "deliverydelay", "delivery", "complaint", "reject"):
+    if kind in _NOT_DELIVERY or kind not in (
+        "bounce",
+        "deliverydelay",
+        "delivery",
+        "complaint",
+        "reject",
+    ):
         return PlatformResult(skipped=1)
     mail = as_dict(document, "mail")
     body = as_dict(document, {"deliverydelay": "deliveryDelay"}.get(kind, kind))

@@ -103,9 +103,7 @@ def parse_sparkpost(document: dict[str, Any]) -> PlatformResult:
         sender=text(data, "msg_from"),
         queue_id=text(data, "message_id"),
         original_message=headers_dict(
-            message_id=text(data, "message_id"),
-            **{"from": text(data, "friendly_from")},
-            subject=text(data, "subject"),
+            **{"from": text(data, "friendly_from")}, subject=text(data, "subject")
         ),
         preset_reason=preset,
     )
