@@ -171,3 +171,16 @@ def test_ses_notification_delivered_by_email() -> None:
         assert record.remote_mta == "192.0.2.60"
         assert record.original_message is not None
         assert record.original_message["message_id"] == "<status-7@example.org>"
+
+
+def test_records_match_the_published_schema() -> None:
+    import jsonschema
+    import orjson
+
+    from processor.record import load_schema, serialize
+
+    schema = load_schema()
+    platforms = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
+    for path in [*FIXTURES.glob("*.eml"), *platforms.glob("*.json")]:
+        for record in enrich_payload(path.read_bytes(), reference_time=REFERENCE_TIME).records:
+            jsonschema.validate(orjson.loads(serialize(record)), schema)

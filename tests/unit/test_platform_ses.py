@@ -43,7 +43,7 @@ def sns(document: dict[str, Any], kind: str = "Notification") -> dict[str, Any]:
 def test_permanent_bounce_one_record_per_recipient() -> None:
     alice, bob = enriched(load("ses-bounce-permanent.json"))
     assert (alice.recipient, bob.recipient) == ("alice@example.com", "bob@example.com")
-    assert alice.source_format == "platform"
+    assert alice.source_format == "ses"
     assert alice.platform == "ses"
     assert alice.platform_classification == "Permanent/NoEmail"
     assert alice.delivery_status is DeliveryStatus.FAILED

@@ -3,9 +3,9 @@
 Supported: Amazon SES (notifications, event publishing, SNS envelopes),
 SendGrid Event Webhook items, Mailgun webhooks and Events API items, Postmark
 webhooks, SparkPost webhook items. Each event becomes a
-:class:`~processor.model.DeliveryEvent` with ``source_format="platform"``,
-``platform`` (``"ses"``, ``"sendgrid"``, ``"mailgun"``, ``"postmark"``,
-``"sparkpost"``) and ``platform_classification`` (the platform's category,
+:class:`~processor.model.DeliveryEvent` whose ``source_format`` and
+``platform`` are the platform's name (``"ses"``, ``"sendgrid"``, ``"mailgun"``,
+``"postmark"``, ``"sparkpost"``), with ``platform_classification`` (the platform's category,
 verbatim) set; our own verdict and reason are computed from the event's
 status, codes and text like any other event.
 

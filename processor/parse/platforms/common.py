@@ -30,7 +30,6 @@ __all__ = [
     "text",
 ]
 
-SOURCE_FORMAT = "platform"
 _MILLISECONDS_THRESHOLD = 100_000_000_000
 _MAX_TEXT = 4_000
 
@@ -132,9 +131,9 @@ def identity_of(platform: str, event_id: str | None, document: Any) -> bytes:
 
 
 def make_event(item: PlatformEvent) -> DeliveryEvent:
-    """The delivery event for one platform recipient (``source_format="platform"``)."""
+    """The delivery event for one platform recipient (``source_format`` is the platform's name)."""
     return DeliveryEvent(
-        source_format=SOURCE_FORMAT,
+        source_format=item.platform,
         status=item.status,
         recipient=item.recipient,
         sender=item.sender,
