@@ -197,3 +197,18 @@ def test_crafted_worst_cases_complete(crafted: str) -> None:
     parse_delivery_status(crafted)
     addresses_in(crafted)
     _parse_or_payload_error(HEADERS + b"\n" + crafted.encode())
+
+
+def test_double_bounce_reports_only_its_own_recipients() -> None:
+    inner = (FIXTURES / "postfix-dsn-two-recipients.eml").read_bytes()
+    outer = (
+        b"From: MAILER-DAEMON@relay.example.net\nTo: postmaster@example.org\n"
+        b"Subject: Undelivered Mail Returned to Sender\nMessage-ID: <double-1@relay.example.net>\n"
+        b'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="o"\n\n'
+        b"--o\nContent-Type: text/plain\n\nThe bounce could not be delivered.\n\n"
+        b"--o\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.net\n\n"
+        b"Final-Recipient: rfc822; news@example.org\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 <news@example.org>: user unknown\n\n"
+        b"--o\nContent-Type: message/rfc822\n\n" + inner + b"\n--o--\n"
+    )
+    assert [e.recipient for e in parse_email(outer)] == ["news@example.org"]

@@ -22,7 +22,7 @@ from email.message import Message
 from processor.parse.email.diagnostic import error_line, from_prose
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
-from processor.parse.email.message import header_addresses, header_text, part_text, walk_parts
+from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
 from processor.parse.email.notice import is_delay_notice
 from processor.parse.email.recipients import TextRecipient, bracketed_addresses, find_recipients
 
@@ -51,7 +51,7 @@ def delivery_reports(message: Message) -> list[DsnReport]:
     """Every RFC 3464 report part of ``message``, parsed."""
     return [
         parse_delivery_status(part_text(part))
-        for part in walk_parts(message)
+        for part in own_parts(message)
         if part.get_content_type() in _DSN_TYPES
     ]
 

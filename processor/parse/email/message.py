@@ -29,7 +29,6 @@ from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
 from html.parser import HTMLParser
-from itertools import islice
 
 __all__ = [
     "MAX_EMAIL_BYTES",
@@ -39,6 +38,7 @@ __all__ = [
     "header_text",
     "html_to_text",
     "load_message",
+    "own_parts",
     "part_text",
     "walk_parts",
 ]
@@ -79,9 +79,33 @@ def load_message(raw: bytes) -> Message:
     return message_from_bytes(data, policy=compat32)
 
 
-def walk_parts(message: Message) -> Iterator[Message]:
-    """Yield ``message`` and its sub-parts depth first, at most :data:`MAX_PARTS` of them."""
-    yield from islice(message.walk(), MAX_PARTS)
+def walk_parts(message: Message, *, attached: bool = True) -> Iterator[Message]:
+    """Yield ``message`` and its sub-parts depth first, at most :data:`MAX_PARTS` of them.
+
+    Only ``multipart/*`` and ``message/rfc822`` parts are descended into (the
+    parser turns each ``message/delivery-status`` block into a sub-message too;
+    those are not parts). With ``attached=False`` the parts of an attached
+    ``message/rfc822`` are skipped: a returned message can itself be a bounce
+    (a double bounce) whose reports describe an earlier delivery.
+    """
+    stack = [message]
+    count = 0
+    while stack and count < MAX_PARTS:
+        part = stack.pop()
+        count += 1
+        yield part
+        content_type = part.get_content_type()
+        descend = part.get_content_maintype() == "multipart" or (
+            attached and content_type == "message/rfc822"
+        )
+        children = part.get_payload() if descend else None
+        if isinstance(children, list):
+            stack.extend(reversed([child for child in children if isinstance(child, Message)]))
+
+
+def own_parts(message: Message) -> Iterator[Message]:
+    """The parts of ``message`` itself, not of an attached message (see :func:`walk_parts`)."""
+    return walk_parts(message, attached=False)
 
 
 def _decode(payload: bytes, charset: str | None) -> str:

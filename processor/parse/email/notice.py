@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from processor.parse.email.message import html_to_text, part_text, walk_parts
+from processor.parse.email.message import html_to_text, own_parts, part_text
 
 __all__ = ["cut_returned_message", "first_text", "is_delay_notice", "returned_start"]
 
@@ -71,14 +71,9 @@ def first_text(message: Message) -> str:
     """
     plain: str | None = None
     html: str | None = None
-    inside_returned: set[int] = set()
-    for part in walk_parts(message):
-        if id(part) in inside_returned:
-            continue
+    for part in own_parts(message):
         content_type = part.get_content_type()
-        if content_type in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
-            for inner in part.walk():
-                inside_returned.add(id(inner))
+        if content_type.startswith("message/") or content_type.endswith("rfc822-headers"):
             continue
         if part.is_multipart() or _is_attachment(part):
             continue
@@ -97,7 +92,7 @@ def first_text(message: Message) -> str:
 
 def _broken_multipart_text(message: Message) -> str:
     """Text of a multipart whose boundary is missing or wrong (the parser kept its body as text)."""
-    for part in walk_parts(message):
+    for part in own_parts(message):
         payload = part.get_payload()
         if (
             part.get_content_maintype() in ("multipart", "text")

@@ -14,7 +14,7 @@ from email.message import Message
 from email.policy import compat32
 from textwrap import dedent
 
-from processor.parse.email.message import header_text, part_text, walk_parts
+from processor.parse.email.message import header_text, own_parts, part_text
 
 __all__ = ["ORIGINAL_HEADERS", "correlation_headers", "returned_message"]
 
@@ -32,7 +32,7 @@ _MAX_INLINE = 64_000
 
 
 def _from_parts(message: Message) -> Message | None:
-    for part in walk_parts(message):
+    for part in own_parts(message):
         content_type = part.get_content_type()
         if content_type == "message/rfc822" and part is not message:
             inner = part.get_payload()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email.message import Message
 
 from processor.parse.email.dsn import strip_address_type
-from processor.parse.email.message import header_addresses, header_text, part_text, walk_parts
+from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
 
 __all__ = ["Feedback", "is_auto_reply", "parse_feedback"]
 
@@ -76,7 +76,7 @@ def _first(fields: dict[str, list[str]], *names: str) -> str | None:
 
 
 def _returned_message(message: Message) -> Message | None:
-    for part in walk_parts(message):
+    for part in own_parts(message):
         content_type = part.get_content_type()
         if content_type == "message/rfc822":
             inner = part.get_payload()
@@ -91,7 +91,7 @@ def _returned_message(message: Message) -> Message | None:
 
 
 def _arf_part(message: Message) -> Message | None:
-    for part in walk_parts(message):
+    for part in own_parts(message):
         if part.get_content_type() == "message/feedback-report":
             return part
     return None
