@@ -174,7 +174,7 @@ def test_ses_notification_delivered_by_email() -> None:
 
 
 def test_records_match_the_published_schema() -> None:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
     import orjson
 
     from processor.record import load_schema, serialize
