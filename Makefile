@@ -27,8 +27,8 @@ test: $(STAMP) tools
 check: lint typecheck
 
 lint: $(STAMP)
-	$(BIN)/ruff check processor tests bench
-	$(BIN)/ruff format --check processor tests bench
+	$(BIN)/ruff check processor tests bench dashboards
+	$(BIN)/ruff format --check processor tests bench dashboards
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -20,13 +20,10 @@ def main() -> None:
 
 def _register() -> None:
     from processor.core_cli import classify_command, explain_command
+    from processor.stream.cli import stream_commands
 
     main.add_command(classify_command)
     main.add_command(explain_command)
-    try:
-        from processor.stream.cli import stream_commands
-    except ImportError:  # the stream package is optional at import time of the core
-        return
     for command in stream_commands:
         main.add_command(command)
 

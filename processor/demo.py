@@ -159,6 +159,11 @@ def run_demo(
                     echo(f"Logs: {log_path}")
                     if keep_running:
                         _keep_running(broker.bootstrap_servers, url, echo)
+                    else:
+                        echo(
+                            "(the demo stops now; `bounce-processor demo --keep-running` keeps "
+                            "the broker, processor and metrics up)"
+                        )
             finally:
                 server.stop()
 

@@ -96,7 +96,10 @@ def _json_document(
             except PayloadError as error:
                 result.add_error(line_number, error)
         elif is_shipper_record(item):
-            for split in unwrap_shipper_record(item, reference_time):
+            splits = unwrap_shipper_record(item, reference_time)
+            if not splits:  # a log record with an empty message: nothing to deliver
+                result.skipped += 1
+            for split in splits:
                 if not split.program:
                     result.add_error(
                         line_number,

@@ -22,11 +22,6 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 
 from processor.model import Verdict
-from processor.smtp.codes import (
-    expand_enhanced_pattern,
-    registered_enhanced_codes,
-    registered_reply_codes,
-)
 
 PREFIX = "bounce_processor"
 
@@ -145,15 +140,21 @@ class Metrics:
         self._preinitialise()
 
     def _preinitialise(self) -> None:
+        """Create the series dashboards rely on at 0.
+
+        Per-code series are not pre-created for every registered code: that would
+        be about 400 series per metric, past Prometheus' cardinality guidance
+        (prometheus/docs practices/instrumentation.md). A code's series appears
+        the first time it is seen; the label set stays bounded by the registry.
+        The collapsed values (``unregistered``, ``other``, ``none``) exist from the
+        start so data-quality panels have a baseline.
+        """
         for event in ("assign", "revoke", "lost"):
             self.rebalances.labels(event=event)
-        enhanced_codes = {
-            c for p in registered_enhanced_codes() for c in expand_enhanced_pattern(p)
-        }
-        for code in sorted(enhanced_codes | set(_ENHANCED_COLLAPSED)):
+        for code in _ENHANCED_COLLAPSED:
             for verdict in _plausible_verdicts(code):
                 self.enhanced.labels(code=code, verdict=verdict)
-        for code in sorted({str(c) for c in registered_reply_codes()} | set(_REPLY_COLLAPSED)):
+        for code in _REPLY_COLLAPSED:
             for verdict in _plausible_verdicts(code):
                 self.reply.labels(code=code, verdict=verdict)
 

@@ -37,6 +37,14 @@ def test_each_text_rule_classifies_its_own_example(rule: object) -> None:
     assert decision.reason is rule.reason  # type: ignore[attr-defined]
 
 
+def test_patterns_have_no_doubled_backslashes() -> None:
+    # TOML literal strings ('...') take backslashes as they are: '\\b' would be a
+    # literal backslash followed by "b", not a word boundary.
+    for rule in RULES:
+        for pattern in rule.patterns:
+            assert "\\\\" not in pattern, f"{rule.rule_id}: {pattern!r}"
+
+
 def test_provider_rules_cite_documentation() -> None:
     for rule in RULES:
         if rule.provider:

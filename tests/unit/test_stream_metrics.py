@@ -14,18 +14,20 @@ def _metrics() -> tuple[Metrics, CollectorRegistry]:
     return Metrics(registry, version="1.2.3", classifier_version="c7"), registry
 
 
-def test_code_series_exist_at_zero_before_any_traffic() -> None:
+def test_collapsed_code_series_exist_at_zero_before_any_traffic() -> None:
     _, registry = _metrics()
     get = registry.get_sample_value
-    assert get("bounce_processor_enhanced_status_total", {"code": "5.1.1", "verdict": "hard"}) == 0
+    # Registered codes get their series when first seen (cardinality stays small) ...
     assert (
-        get("bounce_processor_enhanced_status_total", {"code": "2.0.0", "verdict": "success"}) == 0
+        get("bounce_processor_enhanced_status_total", {"code": "5.1.1", "verdict": "hard"}) is None
     )
+    assert get("bounce_processor_reply_code_total", {"code": "550", "verdict": "soft"}) is None
+    # ... the collapsed buckets exist from the start.
     assert (
         get("bounce_processor_enhanced_status_total", {"code": "unregistered", "verdict": "soft"})
         == 0
     )
-    assert get("bounce_processor_reply_code_total", {"code": "550", "verdict": "soft"}) == 0
+    assert get("bounce_processor_enhanced_status_total", {"code": "none", "verdict": "hard"}) == 0
     assert get("bounce_processor_reply_code_total", {"code": "other", "verdict": "hard"}) == 0
     assert get("bounce_processor_rebalances_total", {"event": "lost"}) == 0
     assert get("bounce_processor_build_info", {"version": "1.2.3", "classifier_version": "c7"}) == 1
