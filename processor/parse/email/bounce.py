@@ -96,6 +96,7 @@ def _from_reports(
 ) -> list[RecipientOutcome]:
     outcomes: list[RecipientOutcome] = []
     seen: set[str] = set()
+    alone = sum(len(report.recipients) for report in reports) == 1
     for report in reports:
         for block in report.recipients:
             address = block.address or ""
@@ -106,7 +107,7 @@ def _from_reports(
             if not diagnostic:
                 found = prose.get(address.lower())
                 block_text = found.diagnostic if found else ""
-                from_text = _prose_outcome(address, block_text, notice, delayed, len(prose) <= 1)
+                from_text = _prose_outcome(address, block_text, notice, delayed, alone)
                 diagnostic, remote = from_text.diagnostic, remote or from_text.remote_mta
             original = block.original_recipient
             outcomes.append(
