@@ -119,3 +119,13 @@ def test_an_ordinary_email_is_not_recognised() -> None:
     result = enrich_payload((FIXTURES / "not-a-bounce.eml").read_bytes())
     assert result.records == []
     assert [e.error_class for e in result.errors] == ["unrecognised_format"]
+
+
+def test_redacted_arf_report_gives_one_record_without_recipient() -> None:
+    raw = (FIXTURES / "arf-abuse.eml").read_bytes()
+    raw = raw.replace(b"Original-Rcpt-To: <quentin@example.net>\n", b"").replace(
+        b"To: <quentin@example.net>\n", b""
+    )
+    (event,) = parse_email(raw)
+    assert event.recipient is None
+    assert event.preset_reason is Reason.COMPLAINT

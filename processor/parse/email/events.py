@@ -135,7 +135,7 @@ def build_event(context: EmailContext, outcome: RecipientOutcome) -> DeliveryEve
         outcome.status or ""
     ).split()  # "5.0.0 (Remote SMTP server has rejected address)"
     enhanced = normalise_enhanced(status_words[0]) if status_words else None
-    recipient = strip_address_type(outcome.recipient)
+    recipient = strip_address_type(outcome.recipient) or None  # a redacted ARF report names none
     remote = outcome.remote_mta
     return DeliveryEvent(
         source_format=SOURCE_FORMAT,
@@ -154,5 +154,5 @@ def build_event(context: EmailContext, outcome: RecipientOutcome) -> DeliveryEve
         remote_mta=remote,
         original_message=context.original_message,
         preset_reason=outcome.preset_reason,
-        identity=context.identity + b"\x00" + recipient.lower().encode("utf-8", "replace"),
+        identity=context.identity + b"\x00" + (recipient or "").lower().encode("utf-8", "replace"),
     )
