@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from processor.errors import InvalidEventError, InvalidJSONError, PayloadError
+from processor.errors import InternalError, InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
 from processor.parse.email import looks_like_email, parse_email
 from processor.parse.json_event import is_generic_event, parse_generic_event
@@ -144,13 +144,24 @@ def _email(result: ParsedPayload, raw: bytes) -> None:
 def _text_line(
     result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
 ) -> None:
+    """Parse one line into ``result``; an unexpected error spoils only this line."""
+    try:
+        _parse_line(result, raw_line, line_number, reference_time)
+    except PayloadError as error:
+        result.add_error(line_number, error)
+    except Exception as error:  # a bug on one line must not lose the other lines
+        result.add_error(line_number, InternalError(f"{type(error).__name__}: {error}"))
+
+
+def _parse_line(
+    result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
+) -> None:
     first = raw_line[:1]
     if first in (b"{", b"["):
         try:
             document = orjson.loads(raw_line)
         except orjson.JSONDecodeError as error:
-            result.add_error(line_number, InvalidJSONError(f"invalid JSON: {error}"))
-            return
+            raise InvalidJSONError(f"invalid JSON: {error}") from None
         _json_document(result, document, line_number, reference_time)
         return
     line = raw_line.decode("utf-8", "replace")
@@ -160,14 +171,8 @@ def _text_line(
         return
     split = split_syslog(line, reference_time)
     if split is None:
-        result.add_error(
-            line_number, InvalidEventError("not a syslog line, JSON event or log record")
-        )
-        return
-    try:
-        _syslog_event(result, split, raw_line)
-    except PayloadError as error:
-        result.add_error(line_number, error)
+        raise InvalidEventError("not a syslog line, JSON event or log record")
+    _syslog_event(result, split, raw_line)
 
 
 def parse_payload(raw: bytes, reference_time: float) -> ParsedPayload:

@@ -389,3 +389,31 @@ def test_invalid_utf8_and_nul_bytes() -> None:
     assert (
         event.diagnostic is not None and "\ufffd" in event.diagnostic and "\x00" in event.diagnostic
     )
+
+
+@pytest.mark.parametrize("delay", ["1.2.3", ".", "", "1e999", "-1"])
+def test_malformed_delay_spoils_nothing(delay: str) -> None:
+    bad = DELIVERY_LINES[0].replace("delay=0.52", f"delay={delay}")
+    parsed = parse_payload((bad + "\n" + DELIVERY_LINES[1]).encode(), DAY)
+    assert not parsed.errors
+    assert [e.recipient for e in parsed.events] == ["alice@example.com", "bob@example.net"]
+    assert parsed.events[0].delay_seconds is None
+
+
+def test_an_unexpected_error_on_one_line_keeps_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    import processor.parse as parse_module
+
+    real = parse_module.parse_postfix_message
+
+    def explode_on_bob(split, identity):  # type: ignore[no-untyped-def]
+        if b"bob@" in identity:
+            raise RuntimeError("boom")
+        return real(split, identity)
+
+    monkeypatch.setattr(parse_module, "parse_postfix_message", explode_on_bob)
+    monkeypatch.setattr(parse_module, "parse_delivery_line_fast", lambda *args: None)
+    parsed = parse_payload((DELIVERY_LINES[0] + "\n" + DELIVERY_LINES[1]).encode(), DAY)
+    assert [e.recipient for e in parsed.events] == ["alice@example.com"]
+    assert [(e.line_number, e.error_class, e.message) for e in parsed.errors] == [
+        (2, "internal_error", "RuntimeError: boom")
+    ]
