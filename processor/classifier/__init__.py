@@ -18,11 +18,18 @@ Order of evidence (README "Classification policy"):
 
 from __future__ import annotations
 
-from processor.classifier.evidence import NO_CLASS, PERMANENT, SUCCESS, Evidence, gather_evidence
+from processor.classifier.evidence import (
+    NO_CLASS,
+    PERMANENT,
+    SUCCESS,
+    TRANSIENT,
+    Evidence,
+    gather_evidence,
+)
 from processor.classifier.policy import Policy, default_policy
 from processor.classifier.rules import code_tables
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
-from processor.smtp.extract import reply_text
+from processor.smtp.extract import extract_smtp_command, reply_text
 
 __all__ = ["classify_event"]
 
@@ -67,8 +74,56 @@ _NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
 """Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
 
 
+_ABOUT_A_RECIPIENT = frozenset(
+    {
+        Reason.USER_UNKNOWN,
+        Reason.HOST_UNKNOWN,
+        Reason.ADDRESS_INVALID,
+        Reason.MAILBOX_DISABLED,
+        Reason.HAS_MOVED,
+        Reason.UNDETERMINED,
+    }
+)
+# No message has been sent at connect/EHLO either: content cannot be the reason.
+_BEFORE_RCPT_SUSPECT = _ABOUT_A_RECIPIENT | {Reason.CONTENT_REJECTED}
+_GREETING_WORDS = ("refused to talk to me", "while receiving the initial server greeting")
+_SESSION_COMMANDS = frozenset({"EHLO", "HELO", "LHLO", "STARTTLS", "AUTH"})
+
+
+def _session_stage(event: DeliveryEvent) -> str | None:
+    """``"sender"`` for a reply to MAIL FROM, ``"client"`` for one at connect/EHLO, else None."""
+    text = event.diagnostic or ""
+    command = event.smtp_command or extract_smtp_command(text)
+    if command == "MAIL FROM":
+        return "sender"
+    if command in _SESSION_COMMANDS or any(words in text for words in _GREETING_WORDS):
+        return "client"
+    return None
+
+
 def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[Reason, str, str]:
-    """Return (reason, rule id, evidence words)."""
+    """Return (reason, rule id, evidence words).
+
+    A reason about a recipient (or none) given to a reply at MAIL FROM, EHLO or the
+    greeting is re-read: no recipient had been named yet (RFC 5321 §3.3: MAIL starts
+    the transaction, RCPT names recipients), so the refusal is about the sender
+    (``sender_rejected``) or the connecting host (``blocked``), never a reason to
+    suppress the recipient. At connect/EHLO no message has been sent either, so
+    content is not the reason.
+    """
+    reason, rule_id, words = _reason_from_evidence(event, evidence, policy)
+    if evidence.failure_class in (TRANSIENT, PERMANENT) and reason in _BEFORE_RCPT_SUSPECT:
+        stage = _session_stage(event)
+        if stage == "sender" and reason in _ABOUT_A_RECIPIENT:
+            return Reason.SENDER_REJECTED, "stage.mail_from", f"{words}, but in reply to MAIL FROM"
+        if stage == "client":
+            return Reason.BLOCKED, "stage.connect", f"{words}, but at connect/EHLO"
+    return reason, rule_id, words
+
+
+def _reason_from_evidence(
+    event: DeliveryEvent, evidence: Evidence, policy: Policy
+) -> tuple[Reason, str, str]:
     preset = event.preset_reason
     if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
         origin = "platform" if event.platform else "report"

@@ -357,3 +357,104 @@ def test_bad_policy_files_are_rejected_clearly(
 def test_missing_policy_file() -> None:
     with pytest.raises(PolicyError, match="cannot read policy file"):
         load_policy("/nonexistent/policy.toml")
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason", "rule_id"),
+    [
+        # No recipient had been named yet: a reply to MAIL FROM is about the sender ...
+        (
+            "host mx.example.net[192.0.2.20] said: 553 5.1.8 <bounce@example.com>... Domain of sender address "
+            "bounce@example.com does not exist (in reply to MAIL FROM command)",
+            Reason.SENDER_REJECTED,
+            "text.sender_rejected.sender_address",
+        ),
+        (
+            "host mx.example.net[192.0.2.20] said: 550 5.1.1 <bounce@example.com> User unknown "
+            "(in reply to MAIL FROM command)",
+            Reason.SENDER_REJECTED,
+            "stage.mail_from",
+        ),
+        (
+            "host mx.example.net[192.0.2.20] said: 550 Ip frequency limited (in reply to MAIL FROM command)",
+            Reason.RATE_LIMITED,
+            "text.rate_limited.rate",
+        ),
+        # ... and a refusal at connect/EHLO is about the connecting host.
+        (
+            "host mx.example.net[192.0.2.20] refused to talk to me: 554 mx.example.net ESMTP not accepting messages",
+            Reason.BLOCKED,
+            "stage.connect",
+        ),
+        (
+            "host mx.example.net[192.0.2.20] said: 550 5.1.1 nope (in reply to EHLO command)",
+            Reason.BLOCKED,
+            "stage.connect",
+        ),
+    ],
+)
+def test_replies_before_rcpt_never_blame_the_recipient(
+    diagnostic: str, reason: Reason, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.rule_id, decision.verdict) == (reason, rule_id, Verdict.SOFT)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason", "verdict"),
+    [
+        (
+            "550 5.4.1 Recipient address rejected: Access denied. For more information see "
+            "https://aka.ms/EXOSmtpErrors [AM0PR01MB1234.eurprd01.prod.outlook.example]",
+            Reason.USER_UNKNOWN,
+            Verdict.HARD,
+        ),
+        (
+            "553 Relaying disallowed. Invalid Domain - example.eu",
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+        ),
+        (
+            "521 5.2.1 :  AOL will not accept delivery of this message.",
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+        ),
+        (
+            "554-Transaction failed 554-Reject due to policy restrictions",
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+        ),
+        ("550 Rejected by header based Anti-Spoofing policy", Reason.AUTH_FAILED, Verdict.SOFT),
+        (
+            "550 permanent failure for one or more recipients (lou@example.org:blocked)",
+            Reason.BLOCKED,
+            Verdict.SOFT,
+        ),
+        (
+            "554 mx.example.net 198.51.100.10 found on one or more DNSBLs",
+            Reason.BLOCKED,
+            Verdict.SOFT,
+        ),
+        ("550 Mail content denied", Reason.CONTENT_REJECTED, Verdict.SOFT),
+        ("550 Daily limit exceeded", Reason.RATE_LIMITED, Verdict.SOFT),
+        ("550 5.4.6 Unusual sending activity detected", Reason.RATE_LIMITED, Verdict.SOFT),
+        ("550 5.7.1 Sender user unknown", Reason.SENDER_REJECTED, Verdict.SOFT),
+        ("550 5.7.1 Sender account is disabled", Reason.SENDER_REJECTED, Verdict.SOFT),
+        (
+            "550 Callout verification failed: 550 5.1.1 <bounce@example.com> User unknown",
+            Reason.SENDER_REJECTED,
+            Verdict.SOFT,
+        ),
+        ("550 Your IP no longer exists in our allow list", Reason.BLOCKED, Verdict.SOFT),
+        (
+            "550 Message was not accepted -- invalid mailbox. Local mailbox a@example.com is unavailable: "
+            "account is disabled",
+            Reason.MAILBOX_DISABLED,
+            Verdict.HARD,
+        ),
+        ("error writing message: File too large", Reason.MAILBOX_FULL, Verdict.SOFT),
+    ],
+)
+def test_wording_found_in_real_logs(diagnostic: str, reason: Reason, verdict: Verdict) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.verdict) == (reason, verdict), decision.rule_id
