@@ -30,7 +30,7 @@ from processor.model import DeliveryEvent
 from processor.parse.email import looks_like_email, parse_email
 from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.platforms import parse_platform
-from processor.parse.postfix import parse_delivery_line_fast, parse_postfix_message
+from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
 from processor.parse.syslog import SyslogLine, split_syslog
 
@@ -62,7 +62,7 @@ class ParsedPayload:
 
 
 def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> None:
-    if not split.program.startswith("postfix"):
+    if daemon_of(split.program) is None:
         result.skipped += 1
         return
     event = parse_postfix_message(split, identity)

@@ -61,12 +61,23 @@ _FAST_DELIVERY = re.compile(
 )
 
 
+_DAEMONS = _DELIVERY_DAEMONS | {"qmgr", "cleanup"}
+
+
 def daemon_of(program: str) -> str | None:
-    """``postfix/smtp`` or ``postfix-out/submission/smtp`` -> ``smtp``; ``None`` if not Postfix."""
-    if not program.startswith("postfix"):
-        return None
+    """The Postfix daemon of a syslog program name, or ``None`` if it is not Postfix's.
+
+    ``postfix/smtp``, ``postfix-out/submission/smtp`` -> ``smtp``. Postfix logs as
+    ``syslog_name/daemon``, and ``syslog_name`` is a setting (``mta-out/smtp``), so
+    any ``name/daemon`` with a Postfix delivery or queue daemon counts.
+    """
     slash = program.rfind("/")
-    return program[slash + 1 :] if slash > 0 else None
+    if slash <= 0:
+        return None
+    daemon = program[slash + 1 :]
+    if program.startswith("postfix") or daemon in _DAEMONS:
+        return daemon
+    return None
 
 
 def _split_queue_id(message: str) -> tuple[str, str] | None:
