@@ -126,10 +126,25 @@ def test_year_resolution_around_new_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["Nov 29 25:00:01 mx1 postfix/smtp[1]: x", "Foo 29 10:00:01 mx1 x[1]: y", "garbage"]
+    "line", ["Foo 29 10:00:01 mx1 x[1]: y", "Nov 29 10-00-01 mx1 x[1]: y", "garbage"]
 )
 def test_unrecognised_prefix(line: str) -> None:
     assert split_syslog(line, DAY) is None
+
+
+@pytest.mark.parametrize("stamp", ["Nov 29 25:00:01", "Nov 31 10:00:01", "Feb 30 10:00:01"])
+def test_impossible_dates_keep_the_line_without_a_time(stamp: str) -> None:
+    # Same outcome on the general path and on the fast path: the event, no event_time.
+    split = split_syslog(f"{stamp} mx1 postfix/smtp[1]: {BODY}", DAY)
+    assert split is not None and (split.timestamp, split.program) == (None, "postfix/smtp")
+    (event,) = parse_payload(f"{stamp} mx1 postfix/smtp[1]: {BODY}".encode(), DAY).events
+    assert (event.event_time, event.recipient) == (None, "alice@example.com")
+
+
+def test_custom_syslog_name_is_postfix() -> None:
+    line = f"Nov 29 10:00:01 mx1 mta-out/smtp[1]: {BODY}"
+    (event,) = parse_payload(line.encode(), DAY).events
+    assert (event.mta_daemon, event.recipient) == ("mta-out/smtp", "alice@example.com")
 
 
 DELIVERY_LINES = [
