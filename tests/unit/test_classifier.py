@@ -329,7 +329,7 @@ def test_site_policy_yaml(tmp_path: Path) -> None:
         (
             "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['(unclosed']",
             ".toml",
-            "bad pattern",
+            "not a valid RE2 pattern",
         ),
         (
             "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['a']\nclasses = [3]",
@@ -338,6 +338,17 @@ def test_site_policy_yaml(tmp_path: Path) -> None:
         ),
         ("[[text_rules]]\nreason = 'blocked'\npatterns = ['a']", ".toml", "needs a string 'id'"),
         ("colour = 1", ".toml", "unknown keys ['colour']"),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['']",
+            ".toml",
+            "non-empty strings",
+        ),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'delivered'\npatterns = ['ok']",
+            ".toml",
+            "not a failure reason",
+        ),
+        ("[verdicts]\ndelivered = 'hard'", ".toml", "not a failure reason"),
         ("verdicts: [1, 2", ".yaml", "not valid YAML"),
         ("= nonsense", ".toml", "not valid TOML"),
         ("- a\n- b\n", ".yaml", "table/mapping at the top level"),
