@@ -27,28 +27,14 @@ from processor.errors import PayloadError, PolicyError
 from processor.model import EnrichedRecord
 from processor.parse.email import MAX_EMAIL_BYTES, looks_like_email
 from processor.record import serialize
+from processor.sanitize import printable
 from processor.smtp.codes import enhanced_metric_label, reply_metric_label
 from processor.smtp.explain import explain_command
 
-__all__ = ["classify_command", "explain_command", "safe_text"]
+__all__ = ["classify_command", "explain_command"]
 
-_MAX_ECHO = 200
 _SNIFF_BYTES = 16_384
 _TOP = 10
-
-
-def safe_text(text: str, limit: int = _MAX_ECHO) -> str:
-    """Make remote-controlled text safe for a terminal or log line.
-
-    Control characters (C0, DEL, C1, including ESC of terminal escape
-    sequences) are shown as ``\\xNN`` escapes and the text is cut to ``limit``
-    characters.
-    """
-    cut = text[:limit]
-    if cut.isprintable():
-        return cut + ("..." if len(text) > limit else "")
-    escaped = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in cut)
-    return escaped + ("..." if len(text) > limit else "")
 
 
 class Summary:
@@ -112,13 +98,13 @@ def _classify_stream(
             result = enrich_payload(payload, policy=policy, reference_time=reference_time)
         except PayloadError as error:
             summary.errors += 1
-            click.echo(f"{name}:{number}: {error.error_class}: {safe_text(str(error))}", err=True)
+            click.echo(f"{name}:{number}: {error.error_class}: {printable(str(error))}", err=True)
             continue
         summary.skipped += result.skipped
         for line_error in result.errors:
             summary.errors += 1
             click.echo(
-                f"{name}:{number}: {line_error.error_class}: {safe_text(line_error.message)}",
+                f"{name}:{number}: {line_error.error_class}: {printable(line_error.message)}",
                 err=True,
             )
         for record in result.records:
