@@ -84,6 +84,10 @@ CASES = {
         row("peggy@example.com", BOUNCED, "5.2.1", 550, HARD, Reason.MAILBOX_DISABLED)
     ],
     # a provider's own ISO-2022-JP notice with the MTA's whole report pasted below it as text
+    # Google Groups refuses a post in the sender's language, without an SMTP code
+    "google-groups-fr.eml": [
+        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.EXPIRED)
     ],
