@@ -226,6 +226,14 @@ def test_hard_reasons_are_the_documented_set() -> None:
             Verdict.HARD,
             "reply.554",
         ),
+        # The sending side found no route: about the path, not the recipient address.
+        (
+            "Routing: Could not find a gateway for a@example.com",
+            DeliveryStatus.BOUNCED,
+            Reason.NETWORK_ERROR,
+            Verdict.SOFT,
+            "text.network_error.connection",
+        ),
         ("nothing useful", DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "none"),
         ("nothing useful", DeliveryStatus.DEFERRED, Reason.UNDETERMINED, Verdict.SOFT, "none"),
     ],

@@ -88,6 +88,10 @@ CASES = {
     "google-groups-fr.eml": [
         row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
     ],
+    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all
+    "gateway-gave-up-prose.eml": [
+        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.EXPIRED)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.EXPIRED)
     ],

@@ -24,7 +24,8 @@ from processor.parse.email.message import (
 
 __all__ = [
     "ORIGINAL_HEADERS",
-    "correlation_headers", "forwarded_report",
+    "correlation_headers",
+    "forwarded_report",
     "has_report_part",
     "returned_message",
 ]
