@@ -9,7 +9,9 @@ Order of evidence (README "Classification policy"):
 2. The reason: a text rule on the diagnostic text (specific wording beats a
    generic or contradicting code), else the enhanced status code table, else
    the reply code table, else the unregistered code's subject, else
-   ``undetermined``.
+   ``undetermined``. A recipient reason (or ``undetermined``) given in reply
+   to MAIL FROM or EHLO/HELO, before any recipient was named, is re-read as
+   ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
 3. The verdict: transient -> ``soft``; permanent -> the policy's verdict for
    the reason (hard for user_unknown, host_unknown, address_invalid,
    mailbox_disabled, has_moved, suppressed, undetermined); nothing to go on ->
@@ -20,9 +22,9 @@ from __future__ import annotations
 
 from processor.classifier.evidence import NO_CLASS, PERMANENT, SUCCESS, Evidence, gather_evidence
 from processor.classifier.policy import Policy, default_policy
-from processor.classifier.rules import code_tables
+from processor.classifier.rules import code_tables, hard_reasons
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
-from processor.smtp.extract import reply_text
+from processor.smtp.extract import extract_smtp_command, reply_text
 
 __all__ = ["classify_event"]
 
@@ -79,6 +81,13 @@ def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[R
         return Reason.DELIVERED, "status.delivered", "delivered"
     if event.status is DeliveryStatus.EXPIRED:
         return Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)"
+    reason, rule_id, words = _text_or_code_reason(event, evidence, policy)
+    return _before_any_recipient(event, evidence, reason, rule_id, words)
+
+
+def _text_or_code_reason(
+    event: DeliveryEvent, evidence: Evidence, policy: Policy
+) -> tuple[Reason, str, str]:
     if event.diagnostic:
         rule = policy.text_rules.first_match(reply_text(event.diagnostic), evidence.failure_class)
         if rule is not None:
@@ -88,6 +97,53 @@ def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[R
         reason, rule_id = from_codes
         return reason, rule_id, f"code rule {rule_id}"
     return Reason.UNDETERMINED, "none", "no recognisable reason"
+
+
+_STAGE_REASONS: dict[str, tuple[Reason, str]] = {
+    "MAIL FROM": (Reason.SENDER_REJECTED, "command.mail_from"),
+    "EHLO": (Reason.BLOCKED, "command.ehlo"),
+    "HELO": (Reason.BLOCKED, "command.helo"),
+}
+"""SMTP commands answered before any recipient is named -> what a refusal there is about."""
+
+
+def _before_any_recipient(
+    event: DeliveryEvent, evidence: Evidence, reason: Reason, rule_id: str, words: str
+) -> tuple[Reason, str, str]:
+    """Re-read a recipient reason (or ``undetermined``) given in reply to MAIL FROM, EHLO or HELO.
+
+    RFC 5321 §3.3 orders a mail transaction MAIL, then RCPT, then DATA, after
+    the EHLO/HELO greeting (§4.1.1.1). A reply to MAIL FROM can only be about
+    the envelope sender (the reverse-path is all the server has been given);
+    a reply to EHLO/HELO is about the connecting client host. Neither can say
+    that the *recipient* does not exist, is disabled or is malformed: the
+    recipient has not been named yet. So when the failure is permanent and the
+    evidence gave a reason that is hard for being about the recipient (or no
+    reason at all, ``undetermined``), the reason becomes ``sender_rejected``
+    (MAIL FROM) or ``blocked`` (EHLO/HELO), both soft: suppressing a recipient
+    address for a refusal of the sender or of the sending host would suppress a
+    good address. Reasons that are already about the sender, the host, policy
+    or the message are left as they are.
+
+    The command comes from the event (``smtp_command``) or from the
+    diagnostic's ``(in reply to ... command)`` note. SMTP pipelining (RFC 2920)
+    does not change this: replies still come back in command order.
+
+    :returns: (reason, rule id, evidence words), unchanged when the rule does not apply.
+    """
+    if evidence.failure_class != PERMANENT or reason not in hard_reasons():
+        return reason, rule_id, words
+    command = event.smtp_command or extract_smtp_command(event.diagnostic)
+    stage = _STAGE_REASONS.get(command or "")
+    if stage is None:
+        return reason, rule_id, words
+    new_reason, new_rule = stage
+    about = "sender" if command == "MAIL FROM" else "sending host"
+    explained = (
+        f"{words} ({reason.value}), but the reply answered {command}, before any recipient "
+        f"was named (RFC 5321 §3.3): it is about the {about}"
+    )
+    return new_reason, new_rule, explained
 
 
 def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: DeliveryStatus) -> Verdict:
@@ -143,7 +199,7 @@ def classify_event(
     :returns: the evidence (codes, their sources, failure class) and the
         :class:`~processor.model.Classification`.
 
-    Decisions are cached per policy on (evidence, status, diagnostic text);
+    Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command);
     deliveries and expiries do not depend on the text, so they always hit.
     """
     if policy is None:
@@ -157,7 +213,7 @@ def classify_event(
         diagnostic = None  # the decision does not depend on the text
     elif diagnostic is not None and len(diagnostic) > _CACHE_TEXT_LIMIT:
         return evidence, _decide(event, evidence, policy)
-    key = (evidence, status, diagnostic)
+    key = (evidence, status, diagnostic, event.smtp_command)
     cache = policy.cache
     decision = cache.get(key)
     if decision is None:

@@ -249,6 +249,58 @@ def test_order_of_evidence(
     assert decision.action is expected_action
 
 
+@pytest.mark.parametrize(
+    ("diagnostic", "status", "reason", "verdict", "rule_id"),
+    [
+        # RFC 5321 §3.3: at MAIL FROM no recipient has been named yet.
+        ("host mx.example.net[192.0.2.20] said: 553 5.1.0 bounce.example.org does not exist "
+         "E2110 (in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        ("host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        ("host mx.example.net[192.0.2.20] said: 550 Go away (in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        # EHLO/HELO: about the connecting host
+        ("host mx.example.net[192.0.2.20] said: 550 5.0.0 Not welcome (in reply to EHLO command)",
+         DeliveryStatus.BOUNCED, Reason.BLOCKED, Verdict.SOFT, "command.ehlo"),
+        ("host mx.example.net[192.0.2.20] said: 554 Host unknown (in reply to HELO command)",
+         DeliveryStatus.BOUNCED, Reason.BLOCKED, Verdict.SOFT, "command.helo"),
+        # reasons already about the sender, host or policy stay as the evidence says
+        ("host mx.example.net[192.0.2.20] said: 554 5.7.1 Message rejected due to local policy "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.POLICY_REJECTED, Verdict.SOFT, "text.policy_rejected.generic"),
+        # transient: soft anyway, the reason is kept
+        ("host mx.example.net[192.0.2.20] said: 450 4.1.1 User unknown "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.DEFERRED, Reason.USER_UNKNOWN, Verdict.SOFT, "text.user_unknown.no_such_user"),
+        # the same replies at RCPT TO are about the recipient
+        ("host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown "
+         "(in reply to RCPT TO command)",
+         DeliveryStatus.BOUNCED, Reason.USER_UNKNOWN, Verdict.HARD, "text.user_unknown.no_such_user"),
+        ("host mx.example.net[192.0.2.20] said: 550 Go away (in reply to RCPT TO command)",
+         DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "reply.550"),
+    ],
+)  # fmt: skip
+def test_refusal_before_any_recipient_is_not_about_the_recipient(
+    diagnostic: str, status: DeliveryStatus, reason: Reason, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic, status))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (reason, verdict, rule_id)
+    if rule_id.startswith("command."):
+        assert "before any recipient was named" in decision.explanation
+
+
+def test_command_from_the_event_field_counts_and_is_part_of_the_cache_key() -> None:
+    text = "host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown"
+    _, plain = classify_event(_event(text))
+    _, at_mail = classify_event(_event(text, smtp_command="MAIL FROM"))
+    _, again = classify_event(_event(text))
+    assert (plain.reason, plain.verdict) == (Reason.USER_UNKNOWN, Verdict.HARD)
+    assert (at_mail.reason, at_mail.verdict) == (Reason.SENDER_REJECTED, Verdict.SOFT)
+    assert again == plain
+
+
 def test_reply_decides_the_class_when_the_enhanced_code_contradicts_it() -> None:
     # RFC 2034 §3: the enhanced class must match the reply; without an MTA status the reply wins.
     evidence, decision = classify_event(_event("550 4.2.2 mailbox full", DeliveryStatus.UNKNOWN))
