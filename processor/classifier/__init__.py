@@ -12,13 +12,16 @@ Order of evidence (README "Classification policy"):
    ``undetermined``. A recipient reason (or ``undetermined``) given in reply
    to MAIL FROM or EHLO/HELO, before any recipient was named, is re-read as
    ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
-3. The verdict: transient -> ``soft``; permanent -> the policy's verdict for
-   the reason (hard for user_unknown, host_unknown, address_invalid,
+3. The verdict: transient -> ``soft``; permanent -> ``soft`` when the text
+   rule's wording says the condition is temporary (``transient = true``),
+   else the policy's verdict for the reason (hard for user_unknown, host_unknown, address_invalid,
    mailbox_disabled, has_moved, suppressed, undetermined); nothing to go on ->
    ``unknown``. The ``class`` profile uses the failure class alone.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from processor.classifier.evidence import NO_CLASS, PERMANENT, SUCCESS, Evidence, gather_evidence
 from processor.classifier.policy import Policy, default_policy
@@ -69,34 +72,46 @@ _NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
 """Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
 
 
-def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[Reason, str, str]:
-    """Return (reason, rule id, evidence words)."""
+class _Found(NamedTuple):
+    """A reason, the rule that gave it, the evidence in words, and whether the
+    wording says the condition is temporary (:attr:`TextRule.transient`)."""
+
+    reason: Reason
+    rule_id: str
+    words: str
+    transient: bool = False
+
+
+def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
+    """Return the reason and where it came from."""
     preset = event.preset_reason
     if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
         origin = "platform" if event.platform else "report"
-        return preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}"
+        return _Found(preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}")
     if evidence.failure_class == SUCCESS:
         if event.status is DeliveryStatus.DISCARDED:
-            return Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
-        return Reason.DELIVERED, "status.delivered", "delivered"
+            return _Found(
+                Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
+            )
+        return _Found(Reason.DELIVERED, "status.delivered", "delivered")
     if event.status is DeliveryStatus.EXPIRED:
-        return Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)"
-    reason, rule_id, words = _text_or_code_reason(event, evidence, policy)
-    return _before_any_recipient(event, evidence, reason, rule_id, words)
+        return _Found(Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)")
+    return _before_any_recipient(event, evidence, _text_or_code_reason(event, evidence, policy))
 
 
-def _text_or_code_reason(
-    event: DeliveryEvent, evidence: Evidence, policy: Policy
-) -> tuple[Reason, str, str]:
+def _text_or_code_reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
     if event.diagnostic:
         rule = policy.text_rules.first_match(reply_text(event.diagnostic), evidence.failure_class)
         if rule is not None:
-            return rule.reason, f"text.{rule.rule_id}", f"text rule {rule.rule_id} matched"
+            words = f"text rule {rule.rule_id} matched"
+            if rule.transient:
+                words += " (its wording says the condition is temporary)"
+            return _Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
     from_codes = _code_reason(evidence)
     if from_codes is not None:
         reason, rule_id = from_codes
-        return reason, rule_id, f"code rule {rule_id}"
-    return Reason.UNDETERMINED, "none", "no recognisable reason"
+        return _Found(reason, rule_id, f"code rule {rule_id}")
+    return _Found(Reason.UNDETERMINED, "none", "no recognisable reason")
 
 
 _STAGE_REASONS: dict[str, tuple[Reason, str]] = {
@@ -107,9 +122,7 @@ _STAGE_REASONS: dict[str, tuple[Reason, str]] = {
 """SMTP commands answered before any recipient is named -> what a refusal there is about."""
 
 
-def _before_any_recipient(
-    event: DeliveryEvent, evidence: Evidence, reason: Reason, rule_id: str, words: str
-) -> tuple[Reason, str, str]:
+def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Found) -> _Found:
     """Re-read a recipient reason (or ``undetermined``) given in reply to MAIL FROM, EHLO or HELO.
 
     RFC 5321 §3.3 orders a mail transaction MAIL, then RCPT, then DATA, after
@@ -129,25 +142,26 @@ def _before_any_recipient(
     diagnostic's ``(in reply to ... command)`` note. SMTP pipelining (RFC 2920)
     does not change this: replies still come back in command order.
 
-    :returns: (reason, rule id, evidence words), unchanged when the rule does not apply.
+    :returns: ``found`` re-read, or unchanged when the rule does not apply.
     """
-    if evidence.failure_class != PERMANENT or reason not in hard_reasons():
-        return reason, rule_id, words
+    if evidence.failure_class != PERMANENT or found.reason not in hard_reasons():
+        return found
     command = event.smtp_command or extract_smtp_command(event.diagnostic)
     stage = _STAGE_REASONS.get(command or "")
     if stage is None:
-        return reason, rule_id, words
+        return found
     new_reason, new_rule = stage
     about = "sender" if command == "MAIL FROM" else "sending host"
     explained = (
-        f"{words} ({reason.value}), but the reply answered {command}, before any recipient "
-        f"was named (RFC 5321 §3.3): it is about the {about}"
+        f"{found.words} ({found.reason.value}), but the reply answered {command}, before any "
+        f"recipient was named (RFC 5321 §3.3): it is about the {about}"
     )
-    return new_reason, new_rule, explained
+    return _Found(new_reason, new_rule, explained)
 
 
-def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: DeliveryStatus) -> Verdict:
+def _verdict(evidence: Evidence, found: _Found, policy: Policy, status: DeliveryStatus) -> Verdict:
     failure_class = evidence.failure_class
+    reason = found.reason
     if reason in _NOT_BOUNCES:
         return Verdict.UNKNOWN
     if failure_class == SUCCESS:
@@ -162,6 +176,8 @@ def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: Deliver
         return Verdict.SOFT
     if policy.profile == "class":
         return Verdict.HARD
+    if found.transient:  # e.g. "550 ... temporarily locked": RFC 3463 X.2.1 transient
+        return Verdict.SOFT
     return policy.permanent_verdicts[reason]
 
 
@@ -225,8 +241,13 @@ def classify_event(
 
 
 def _decide(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> Classification:
-    reason, rule_id, words = _reason(event, evidence, policy)
-    verdict = _verdict(evidence, reason, policy, event.status)
+    found = _reason(event, evidence, policy)
+    verdict = _verdict(evidence, found, policy, event.status)
+    reason = found.reason
     return Classification(
-        verdict, reason, _ACTIONS[verdict], rule_id, _explain(evidence, words, reason, verdict)
+        verdict,
+        reason,
+        _ACTIONS[verdict],
+        found.rule_id,
+        _explain(evidence, found.words, reason, verdict),
     )

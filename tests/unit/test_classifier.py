@@ -373,6 +373,44 @@ def test_site_policy_toml_overrides_verdicts_and_adds_rules(tmp_path: Path) -> N
     assert decision.verdict is Verdict.SOFT
 
 
+@pytest.mark.parametrize(
+    ("diagnostic", "verdict", "rule_id"),
+    [
+        # RFC 3463 X.2.1: only temporarily disabled -> transient, whatever the 5yz says
+        ("host mx.example.net[192.0.2.20] said: 550 5.7.1 <bob@example.net>: Recipient address "
+         "rejected: User bob@example.net temporary locked. Please try again later!",
+         Verdict.SOFT, "text.mailbox_disabled.temporarily"),
+        ("host mx.example.net[192.0.2.20] said: 550 5.2.1 This account is temporarily suspended",
+         Verdict.SOFT, "text.mailbox_disabled.temporarily"),
+        # no word saying it is temporary: a disabled mailbox is hard
+        ("host mx.example.net[192.0.2.20] said: 550 5.2.1 <bob@example.net>: Mailbox disabled",
+         Verdict.HARD, "text.mailbox_disabled.disabled"),
+    ],
+)  # fmt: skip
+def test_temporarily_disabled_mailbox_is_soft(
+    diagnostic: str, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (
+        Reason.MAILBOX_DISABLED, verdict, rule_id,
+    )  # fmt: skip
+    _, by_class = classify_event(_event(diagnostic), load_policy("class"))
+    assert by_class.verdict is Verdict.HARD  # the class profile looks at the class only
+
+
+def test_site_rule_may_say_its_wording_is_transient(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        '[[text_rules]]\nid = "site.on_leave"\nreason = "mailbox_disabled"\n'
+        'patterns = ["mailbox paused until"]\ntransient = true\n'
+    )
+    _, decision = classify_event(
+        _event("host x said: 550 5.2.1 mailbox paused until 2027-01-04"), load_policy(path)
+    )
+    assert (decision.reason, decision.verdict) == (Reason.MAILBOX_DISABLED, Verdict.SOFT)
+    assert "temporary" in decision.explanation
+
+
 def test_site_policy_yaml(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text("verdicts:\n  undetermined: soft\n")
@@ -397,6 +435,11 @@ def test_site_policy_yaml(tmp_path: Path) -> None:
             "'classes'",
         ),
         ("[[text_rules]]\nreason = 'blocked'\npatterns = ['a']", ".toml", "needs a string 'id'"),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['a']\ntransient = 'yes'",
+            ".toml",
+            "'transient' must be true or false",
+        ),
         ("colour = 1", ".toml", "unknown keys ['colour']"),
         ("verdicts: [1, 2", ".yaml", "not valid YAML"),
         ("= nonsense", ".toml", "not valid TOML"),
