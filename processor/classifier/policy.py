@@ -13,6 +13,7 @@ A site policy file (TOML or YAML) may set::
     reason = "mailbox_disabled"
     patterns = ["account has been closed by the owner"]
     classes = [5]
+    transient = false            # true: the wording says "temporary"; permanent -> soft
 
 Transient failures are soft and deliveries are success in every profile:
 the MTA's own outcome comes first. Policies are validated when loaded; every

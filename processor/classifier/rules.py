@@ -51,6 +51,10 @@ class TextRule:
     :param provider: mailbox provider the wording belongs to, if any.
     :param doc: URL of the provider documentation the rule is based on.
     :param example: a realistic diagnostic text the rule must classify.
+    :param transient: the wording itself says the condition is temporary
+        ("temporarily locked"): a permanent failure matched by this rule gets the
+        transient verdict (``soft``), as RFC 3463 §3.3 X.2.1 allows for a mailbox
+        that is only temporarily disabled. The reason is kept.
     """
 
     rule_id: str
@@ -60,6 +64,7 @@ class TextRule:
     provider: str | None = None
     doc: str | None = None
     example: str | None = None
+    transient: bool = False
 
 
 class TextRuleSet:
@@ -148,7 +153,8 @@ def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
     classes = entry.get("classes", [_TRANSIENT, _PERMANENT])
     if not isinstance(classes, list) or not set(classes) <= {_TRANSIENT, _PERMANENT} or not classes:
         raise PolicyError(f"{where}: rule {rule_id!r}: 'classes' must be a list of 4 and/or 5")
-    unknown = set(entry) - {"id", "reason", "patterns", "classes", "provider", "doc", "example"}
+    allowed = {"id", "reason", "patterns", "classes", "provider", "doc", "example", "transient"}
+    unknown = set(entry) - allowed
     if unknown:
         raise PolicyError(f"{where}: rule {rule_id!r}: unknown keys {sorted(unknown)}")
     reason = _reason(entry.get("reason"), f"{where}: rule {rule_id!r}")
@@ -157,6 +163,9 @@ def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
             f"{where}: rule {rule_id!r}: reason {reason.value!r} is not a failure reason; "
             "text rules explain failures"
         )
+    transient = entry.get("transient", False)
+    if not isinstance(transient, bool):
+        raise PolicyError(f"{where}: rule {rule_id!r}: 'transient' must be true or false")
     return TextRule(
         rule_id=rule_id,
         reason=reason,
@@ -165,6 +174,7 @@ def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
         provider=entry.get("provider"),
         doc=entry.get("doc"),
         example=entry.get("example"),
+        transient=transient,
     )
 
 

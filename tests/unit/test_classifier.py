@@ -226,6 +226,14 @@ def test_hard_reasons_are_the_documented_set() -> None:
             Verdict.HARD,
             "reply.554",
         ),
+        # The sending side found no route: about the path, not the recipient address.
+        (
+            "Routing: Could not find a gateway for a@example.com",
+            DeliveryStatus.BOUNCED,
+            Reason.NETWORK_ERROR,
+            Verdict.SOFT,
+            "text.network_error.connection",
+        ),
         ("nothing useful", DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "none"),
         ("nothing useful", DeliveryStatus.DEFERRED, Reason.UNDETERMINED, Verdict.SOFT, "none"),
     ],
@@ -239,6 +247,58 @@ def test_order_of_evidence(
         verdict, Action.NONE
     )
     assert decision.action is expected_action
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "status", "reason", "verdict", "rule_id"),
+    [
+        # RFC 5321 §3.3: at MAIL FROM no recipient has been named yet.
+        ("host mx.example.net[192.0.2.20] said: 553 5.1.0 bounce.example.org does not exist "
+         "E2110 (in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        ("host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        ("host mx.example.net[192.0.2.20] said: 550 Go away (in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        # EHLO/HELO: about the connecting host
+        ("host mx.example.net[192.0.2.20] said: 550 5.0.0 Not welcome (in reply to EHLO command)",
+         DeliveryStatus.BOUNCED, Reason.BLOCKED, Verdict.SOFT, "command.ehlo"),
+        ("host mx.example.net[192.0.2.20] said: 554 Host unknown (in reply to HELO command)",
+         DeliveryStatus.BOUNCED, Reason.BLOCKED, Verdict.SOFT, "command.helo"),
+        # reasons already about the sender, host or policy stay as the evidence says
+        ("host mx.example.net[192.0.2.20] said: 554 5.7.1 Message rejected due to local policy "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.POLICY_REJECTED, Verdict.SOFT, "text.policy_rejected.generic"),
+        # transient: soft anyway, and the reason is about the sender too
+        ("host mx.example.net[192.0.2.20] said: 450 4.1.1 User unknown "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.DEFERRED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        # the same replies at RCPT TO are about the recipient
+        ("host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown "
+         "(in reply to RCPT TO command)",
+         DeliveryStatus.BOUNCED, Reason.USER_UNKNOWN, Verdict.HARD, "text.user_unknown.no_such_user"),
+        ("host mx.example.net[192.0.2.20] said: 550 Go away (in reply to RCPT TO command)",
+         DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "reply.550"),
+    ],
+)  # fmt: skip
+def test_refusal_before_any_recipient_is_not_about_the_recipient(
+    diagnostic: str, status: DeliveryStatus, reason: Reason, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic, status))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (reason, verdict, rule_id)
+    if rule_id.startswith("command."):
+        assert "before any recipient was named" in decision.explanation
+
+
+def test_command_from_the_event_field_counts_and_is_part_of_the_cache_key() -> None:
+    text = "host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown"
+    _, plain = classify_event(_event(text))
+    _, at_mail = classify_event(_event(text, smtp_command="MAIL FROM"))
+    _, again = classify_event(_event(text))
+    assert (plain.reason, plain.verdict) == (Reason.USER_UNKNOWN, Verdict.HARD)
+    assert (at_mail.reason, at_mail.verdict) == (Reason.SENDER_REJECTED, Verdict.SOFT)
+    assert again == plain
 
 
 def test_reply_decides_the_class_when_the_enhanced_code_contradicts_it() -> None:
@@ -313,6 +373,44 @@ def test_site_policy_toml_overrides_verdicts_and_adds_rules(tmp_path: Path) -> N
     assert decision.verdict is Verdict.SOFT
 
 
+@pytest.mark.parametrize(
+    ("diagnostic", "verdict", "rule_id"),
+    [
+        # RFC 3463 X.2.1: only temporarily disabled -> transient, whatever the 5yz says
+        ("host mx.example.net[192.0.2.20] said: 550 5.7.1 <bob@example.net>: Recipient address "
+         "rejected: User bob@example.net temporary locked. Please try again later!",
+         Verdict.SOFT, "text.mailbox_disabled.temporarily"),
+        ("host mx.example.net[192.0.2.20] said: 550 5.2.1 This account is temporarily suspended",
+         Verdict.SOFT, "text.mailbox_disabled.temporarily"),
+        # no word saying it is temporary: a disabled mailbox is hard
+        ("host mx.example.net[192.0.2.20] said: 550 5.2.1 <bob@example.net>: Mailbox disabled",
+         Verdict.HARD, "text.mailbox_disabled.disabled"),
+    ],
+)  # fmt: skip
+def test_temporarily_disabled_mailbox_is_soft(
+    diagnostic: str, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (
+        Reason.MAILBOX_DISABLED, verdict, rule_id,
+    )  # fmt: skip
+    _, by_class = classify_event(_event(diagnostic), load_policy("class"))
+    assert by_class.verdict is Verdict.HARD  # the class profile looks at the class only
+
+
+def test_site_rule_may_say_its_wording_is_transient(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        '[[text_rules]]\nid = "site.on_leave"\nreason = "mailbox_disabled"\n'
+        'patterns = ["mailbox paused until"]\ntransient = true\n'
+    )
+    _, decision = classify_event(
+        _event("host x said: 550 5.2.1 mailbox paused until 2027-01-04"), load_policy(path)
+    )
+    assert (decision.reason, decision.verdict) == (Reason.MAILBOX_DISABLED, Verdict.SOFT)
+    assert "temporary" in decision.explanation
+
+
 def test_site_policy_yaml(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text("verdicts:\n  undetermined: soft\n")
@@ -337,6 +435,11 @@ def test_site_policy_yaml(tmp_path: Path) -> None:
             "'classes'",
         ),
         ("[[text_rules]]\nreason = 'blocked'\npatterns = ['a']", ".toml", "needs a string 'id'"),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['a']\ntransient = 'yes'",
+            ".toml",
+            "'transient' must be true or false",
+        ),
         ("colour = 1", ".toml", "unknown keys ['colour']"),
         (
             "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['']",
@@ -384,7 +487,7 @@ def test_missing_policy_file() -> None:
             "host mx.example.net[192.0.2.20] said: 550 5.1.1 <bounce@example.com> User unknown "
             "(in reply to MAIL FROM command)",
             Reason.SENDER_REJECTED,
-            "stage.mail_from",
+            "command.mail_from",
         ),
         (
             "host mx.example.net[192.0.2.20] said: 550 Ip frequency limited (in reply to MAIL FROM command)",
@@ -395,12 +498,12 @@ def test_missing_policy_file() -> None:
         (
             "host mx.example.net[192.0.2.20] refused to talk to me: 554 mx.example.net ESMTP not accepting messages",
             Reason.BLOCKED,
-            "stage.connect",
+            "command.connect",
         ),
         (
             "host mx.example.net[192.0.2.20] said: 550 5.1.1 nope (in reply to EHLO command)",
             Reason.BLOCKED,
-            "stage.connect",
+            "command.ehlo",
         ),
     ],
 )

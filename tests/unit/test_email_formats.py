@@ -83,6 +83,18 @@ CASES = {
     "yahoo-prose.eml": [
         row("peggy@example.com", BOUNCED, "5.2.1", 550, HARD, Reason.MAILBOX_DISABLED)
     ],
+    # a provider's own ISO-2022-JP notice with the MTA's whole report pasted below it as text
+    # Google Groups refuses a post in the sender's language, without an SMTP code
+    "google-groups-fr.eml": [
+        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
+    ],
+    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all
+    "gateway-gave-up-prose.eml": [
+        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.EXPIRED)
+    ],
+    "forwarded-report-iso2022jp.eml": [
+        row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.EXPIRED)
+    ],
 }
 
 
@@ -150,6 +162,16 @@ def test_prose_bounce_remote_host_and_command() -> None:
     assert erin.original_message is not None
     assert erin.original_message["message_id"] == "<order-1234@example.org>"
     assert erin.sender == "shop@example.org"  # Return-path of the returned message
+
+
+def test_report_pasted_below_a_notice_is_the_evidence() -> None:
+    # the notice's contact address is not a recipient; the pasted report's fields are used
+    (walter,) = records("forwarded-report-iso2022jp.eml")
+    assert walter.original_recipient == "sales@example.jp"
+    assert walter.sender == "tanaka@example.org"  # X-Postfix-Sender of the pasted report
+    assert walter.original_message is not None
+    assert walter.original_message["message_id"] == "<quote-2026-11-27@example.org>"
+    assert walter.diagnostic is not None and "421 Service not" in walter.diagnostic
 
 
 def test_sender_side_addresses_are_never_recipients() -> None:

@@ -18,7 +18,7 @@ from processor.parse.email import looks_like_email, parse_email
 from processor.parse.email.diagnostic import from_prose
 from processor.parse.email.dsn import parse_delivery_status, strip_address_type
 from processor.parse.email.events import rfc3339
-from processor.parse.email.notice import cut_returned_message, is_delay_notice
+from processor.parse.email.notice import cut_returned_message, is_delay_notice, is_expiry_notice
 from processor.parse.email.recipients import find_recipients
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
@@ -245,6 +245,31 @@ def test_notice_is_cut_before_the_returned_message() -> None:
 )  # fmt: skip
 def test_delay_notices(subject: str, text: str, delayed: bool) -> None:
     assert is_delay_notice(subject, text) is delayed
+
+
+@pytest.mark.parametrize(
+    ("text", "expired"),
+    [("Delivery to the following recipients was aborted after 5.0 hour(s):", True),
+     ("We tried for more than 3 days and gave up.", True),
+     ("Delivery has failed after 48 hours of retries", True),
+     ("Retried for 2 days; giving up.", True),
+     ("Your message could not be delivered for 5 days.", True),
+     ("This message has been in the queue too long.", True),
+     # qmail says this on every permanent failure: not an expiry
+     ("This is a permanent error; I've given up. Sorry it didn't work out.", False),
+     ("The following address(es) failed: user unknown", False)],
+)  # fmt: skip
+def test_expiry_notices(text: str, expired: bool) -> None:
+    assert is_expiry_notice(text) is expired
+
+
+def test_expiry_notice_does_not_override_a_permanent_reply() -> None:
+    raw = (FIXTURES / "gateway-gave-up-prose.eml").read_bytes()
+    (gave_up,) = parse_email(raw)
+    assert gave_up.status is DeliveryStatus.EXPIRED
+    raw = raw.replace(b"Routing: Could not find", b"550 5.1.1 User unknown; could not find")
+    (refused,) = parse_email(raw)
+    assert refused.status is DeliveryStatus.BOUNCED  # the remote's 5yz says permanent
 
 
 def test_remote_host_from_prose() -> None:

@@ -41,7 +41,11 @@ from processor.parse.email.message import (
     load_message,
 )
 from processor.parse.email.notice import MAX_NOTICE_CHARS, first_text, returned_start
-from processor.parse.email.original import correlation_headers, returned_message
+from processor.parse.email.original import (
+    correlation_headers,
+    forwarded_report,
+    returned_message,
+)
 from processor.parse.email.reports import is_auto_reply, parse_feedback
 from processor.parse.email.sns import ses_events_in
 
@@ -84,6 +88,7 @@ def looks_like_email(data: bytes) -> bool:
 def _context(
     message: Message, raw: bytes, returned: Message | None, reports: list[DsnReport]
 ) -> EmailContext:
+    """Per-email fields; ``message`` is the email received (its Message-ID and Date)."""
     first = next((r for r in reports if r.reporting_mta or r.arrival_date), None)
     sender = next((r.sender for r in reports if r.sender), None)
     if sender is None and returned is not None:
@@ -132,13 +137,18 @@ def _auto_reply(message: Message, context: EmailContext) -> list[DeliveryEvent]:
 
 
 def _parse(raw: bytes) -> list[DeliveryEvent]:
-    message = load_message(raw)
+    received = message = load_message(raw)
     text = first_text(message)
     cut = returned_start(text)
+    pasted = forwarded_report(message, text, cut)
+    if pasted is not None:  # the real report is pasted below a provider's own notice
+        message = pasted
+        text = first_text(message)
+        cut = returned_start(text)
     notice = text[: min(cut, MAX_NOTICE_CHARS)]
     returned = returned_message(message, text, cut)
     reports = delivery_reports(message)
-    context = _context(message, raw, returned, reports)
+    context = _context(received, raw, returned, reports)
     complaints = _complaints(message, context)
     if complaints is not None:
         return complaints

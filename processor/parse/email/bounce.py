@@ -23,7 +23,7 @@ from processor.parse.email.diagnostic import error_line, from_prose
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
-from processor.parse.email.notice import is_delay_notice
+from processor.parse.email.notice import is_delay_notice, is_expiry_notice
 from processor.parse.email.recipients import TextRecipient, bracketed_addresses, find_recipients
 
 __all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
@@ -135,6 +135,17 @@ def outcomes_from_email(
     :param returned: the returned message (or its headers), if included.
     :param reports: its parsed delivery-status parts.
     """
+    outcomes = _outcomes(message, notice, returned, reports)
+    if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
+        for outcome in outcomes:
+            # wording inside the recipient's own error is left to the text rules
+            outcome.expired_notice = not is_expiry_notice(outcome.diagnostic or "")
+    return outcomes
+
+
+def _outcomes(
+    message: Message, notice: str, returned: Message | None, reports: list[DsnReport]
+) -> list[RecipientOutcome]:
     report_sender = next((r.sender for r in reports if r.sender), None)
     excluded = _sender_side(message, returned, report_sender)
     subject = header_text(message, "Subject")

@@ -8,7 +8,10 @@ Mapping (RFC 3464 §2.3):
   lifetime ran out), which is ``expired`` like Postfix's ``status=expired``;
 - ``Action: delayed`` -> ``deferred``; ``delivered``/``relayed``/``expanded`` -> ``sent``;
 - no ``Action`` (prose bounces): ``deferred`` when the notice is a delay
-  warning, else as ``failed``.
+  warning; ``expired`` when the notice says the MTA gave up after retrying
+  for a stated time ("aborted after 5 hours", "could not be delivered for
+  5 days") and the recipient's error carries no permanent (5yz / 5.x.x)
+  code; else as ``failed``.
 - ``Status`` -> the event's enhanced code (source ``event``); ``Diagnostic-Code``
   -> the diagnostic text (its reply code and enhanced code are found there by
   the classifier); ``Remote-MTA`` -> ``remote_mta`` and ``relay``;
@@ -79,6 +82,7 @@ class RecipientOutcome:
     remote_mta: str | None = None
     last_attempt: str | None = None
     delayed_notice: bool = False
+    expired_notice: bool = False
     preset_reason: Reason | None = None
 
 
@@ -105,13 +109,18 @@ def email_identity(message_id: str | None, raw: bytes) -> bytes:
     return b"email-digest\x00" + blake2b(raw, digest_size=16).digest()
 
 
-def _transient(diagnostic: str | None, enhanced: str | None) -> bool:
-    """The failure's class: the remote reply's first digit, else the Status class (RFC 2034 §3)."""
+def _failure_class(diagnostic: str | None, enhanced: str | None) -> int | None:
+    """The failure's class: the remote reply's first digit, else the Status class (RFC 2034 §3).
+
+    :returns: 4 (transient), 5 (permanent) or ``None`` (no code says).
+    """
     reply, text_enhanced = extract_codes(diagnostic)
     if reply is not None and reply // 100 in (4, 5):
-        return reply // 100 == 4
+        return reply // 100
     code = enhanced or text_enhanced
-    return code is not None and code.startswith("4.")
+    if code is not None and code[:1] in ("4", "5"):
+        return int(code[0])
+    return None
 
 
 def _status(outcome: RecipientOutcome, enhanced: str | None) -> DeliveryStatus:
@@ -124,8 +133,12 @@ def _status(outcome: RecipientOutcome, enhanced: str | None) -> DeliveryStatus:
         if enhanced is not None and enhanced.startswith("2."):
             return DeliveryStatus.SENT
         status = DeliveryStatus.BOUNCED
-    if status is DeliveryStatus.BOUNCED and _transient(outcome.diagnostic, enhanced):
-        return DeliveryStatus.EXPIRED
+    if status is DeliveryStatus.BOUNCED:
+        failure_class = _failure_class(outcome.diagnostic, enhanced)
+        if failure_class == 4:  # the MTA gave up after transient failures
+            return DeliveryStatus.EXPIRED
+        if failure_class is None and outcome.action is None and outcome.expired_notice:
+            return DeliveryStatus.EXPIRED  # the notice says it gave up after retrying
     return status
 
 

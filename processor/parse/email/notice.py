@@ -16,7 +16,13 @@ from email.message import Message
 
 from processor.parse.email.message import html_to_text, own_parts, part_text
 
-__all__ = ["cut_returned_message", "first_text", "is_delay_notice", "returned_start"]
+__all__ = [
+    "cut_returned_message",
+    "first_text",
+    "is_delay_notice",
+    "is_expiry_notice",
+    "returned_start",
+]
 
 MAX_NOTICE_CHARS = 20_000
 """Characters of notice text kept for recipient and diagnostic search."""
@@ -52,6 +58,18 @@ _FINAL = re.compile(
     r"(?:permanent(?:ly)? (?:error|failure|fatal)|failed permanently|i've given up|"
     r"could not be delivered|giving up|not going to try again|too long in (?:the )?queue|"
     r"has been in the queue too long|retry timeout exceeded)",
+    re.IGNORECASE,
+)
+# The MTA says it retried for a stated time and gave up (its queue lifetime ran out).
+# "I've given up" alone is not enough: qmail writes it on every permanent failure.
+_EXPIRY = re.compile(
+    r"(?:(?:aborted|abandoned|gave up|given up|giving up|failed|retried|tried|trying)"
+    r"(?:[ \t]{1,3}[\w()]{1,20}){0,3}[ \t]{1,3}(?:after|for)[ \t]{1,3}"
+    r"(?:(?:the|last|past|more than|over)[ \t]{1,3}){0,2}[0-9.]{1,6}[ \t]{0,3}"
+    r"(?:hours?|hour\(s\)|days?|day\(s\)|minutes?)|"
+    r"could not be delivered (?:for|within) [0-9.]{1,6} ?(?:hours?|days?)|"
+    r"could not deliver for the (?:last|past)|too long in (?:the )?queue|"
+    r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached))",
     re.IGNORECASE,
 )
 _SUBJECT_DELAY = re.compile(
@@ -122,6 +140,11 @@ def returned_start(text: str) -> int:
 def cut_returned_message(text: str) -> str:
     """``text`` before the returned message, at most :data:`MAX_NOTICE_CHARS` characters."""
     return text[: min(returned_start(text), MAX_NOTICE_CHARS)]
+
+
+def is_expiry_notice(text: str) -> bool:
+    """True when the notice says the MTA gave up after retrying for a stated time."""
+    return _EXPIRY.search(text) is not None
 
 
 def is_delay_notice(subject: str | None, text: str) -> bool:
