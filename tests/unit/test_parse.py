@@ -432,3 +432,38 @@ def test_an_unexpected_error_on_one_line_keeps_the_others(monkeypatch: pytest.Mo
     assert [(e.line_number, e.error_class, e.message) for e in parsed.errors] == [
         (2, "internal_error", "RuntimeError: boom")
     ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # Vector parse_syslog output
+        {
+            "appname": "postfix/smtp",
+            "hostname": "mx1",
+            "procid": 1234,
+            "message": BODY,
+            "timestamp": "2026-11-29T10:00:01Z",
+            "facility": "mail",
+            "severity": "info",
+        },
+        # Fluent Bit syslog parser output
+        {
+            "ident": "postfix/smtp",
+            "host": "mx1",
+            "pid": "1234",
+            "message": BODY,
+            "time": "2026-11-29T10:00:01Z",
+        },
+    ],
+)
+def test_shipper_records_already_split(document: dict[str, object]) -> None:
+    parsed = parse_payload(orjson.dumps(document), DAY)
+    assert not parsed.errors
+    (event,) = parsed.events
+    assert (event.recipient, event.mta_host, event.mta_daemon, event.event_time) == (
+        "alice@example.com",
+        "mx1",
+        "postfix/smtp",
+        "2026-11-29T10:00:01Z",
+    )
