@@ -1,7 +1,8 @@
 """Core commands that need no broker: ``classify`` and ``explain``.
 
 ``bounce-processor classify [FILE ...]`` reads raw delivery events (stdin when
-no file is given), one payload per line, and writes one enriched JSON record
+no file is given), one payload per line (a file that is one whole email, such
+as a bounce ``.eml``, is one payload), and writes one enriched JSON record
 per line to stdout. Lines that cannot be processed are reported on stderr
 (control characters escaped) and make the exit status 1. ``--summary`` adds
 a table of verdicts, reasons and codes on stderr.
@@ -13,6 +14,8 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from io import BytesIO
+from itertools import chain
 from typing import BinaryIO
 
 import click
@@ -22,28 +25,16 @@ from processor.classifier.policy import Policy, load_policy
 from processor.enrich import enrich_payload
 from processor.errors import PayloadError, PolicyError
 from processor.model import EnrichedRecord
+from processor.parse.email import MAX_EMAIL_BYTES, looks_like_email
 from processor.record import serialize
+from processor.sanitize import printable
 from processor.smtp.codes import enhanced_metric_label, reply_metric_label
 from processor.smtp.explain import explain_command
 
-__all__ = ["classify_command", "explain_command", "safe_text"]
+__all__ = ["classify_command", "explain_command"]
 
-_MAX_ECHO = 200
+_SNIFF_BYTES = 16_384
 _TOP = 10
-
-
-def safe_text(text: str, limit: int = _MAX_ECHO) -> str:
-    """Make remote-controlled text safe for a terminal or log line.
-
-    Control characters (C0, DEL, C1, including ESC of terminal escape
-    sequences) are shown as ``\\xNN`` escapes and the text is cut to ``limit``
-    characters.
-    """
-    cut = text[:limit]
-    if cut.isprintable():
-        return cut + ("..." if len(text) > limit else "")
-    escaped = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in cut)
-    return escaped + ("..." if len(text) > limit else "")
 
 
 class Summary:
@@ -85,7 +76,13 @@ class Summary:
 
 
 def _payloads(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(stream, 1):
+    """One payload per line; a whole email (a bounce ``.eml``) is one payload."""
+    head = stream.read(_SNIFF_BYTES)
+    if looks_like_email(head):
+        yield 1, head + stream.read(MAX_EMAIL_BYTES)
+        return
+    lines = chain(BytesIO(head + (stream.readline() if head[-1:] != b"\n" else b"")), stream)
+    for number, line in enumerate(lines, 1):
         if line.strip():
             yield number, line
 
@@ -101,13 +98,13 @@ def _classify_stream(
             result = enrich_payload(payload, policy=policy, reference_time=reference_time)
         except PayloadError as error:
             summary.errors += 1
-            click.echo(f"{name}:{number}: {error.error_class}: {safe_text(str(error))}", err=True)
+            click.echo(f"{name}:{number}: {error.error_class}: {printable(str(error))}", err=True)
             continue
         summary.skipped += result.skipped
         for line_error in result.errors:
             summary.errors += 1
             click.echo(
-                f"{name}:{number}: {line_error.error_class}: {safe_text(line_error.message)}",
+                f"{name}:{number}: {line_error.error_class}: {printable(line_error.message)}",
                 err=True,
             )
         for record in result.records:
@@ -145,8 +142,10 @@ def classify_command(
     """Classify raw delivery events from FILEs (or stdin) into JSON Lines on stdout.
 
     Each input line is one payload: a Postfix log line, a log shipper's JSON
-    record, or a generic JSON delivery event. Exit status 1 when a line could
-    not be processed (reported on stderr).
+    record, a sending platform's webhook event, or a generic JSON delivery
+    event. A FILE that is one email (a bounce, feedback report or automatic
+    reply, e.g. an .eml file) is classified as a whole. Exit status 1 when a
+    line could not be processed (reported on stderr).
     """
     try:
         policy = load_policy(policy_path)

@@ -13,7 +13,7 @@ from hashlib import blake2b
 from processor import __version__
 from processor.classifier import classify_event
 from processor.classifier.policy import Policy, default_policy
-from processor.errors import PayloadError, PayloadTooLargeError
+from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.model import DeliveryEvent, EnrichedRecord
 from processor.parse import LineError, parse_payload
 from processor.smtp.codes import enhanced_status, reply_code
@@ -142,9 +142,24 @@ def enrich_payload(
     if reference_time is None:
         reference_time = time.time()
     parsed = parse_payload(raw, reference_time)
-    return PayloadResult(
-        [enrich_event(event, policy) for event in parsed.events], parsed.skipped, parsed.errors
-    )
+    try:
+        records = [enrich_event(event, policy) for event in parsed.events]
+    except Exception:  # a bug on one event must not lose the others: redo them one by one
+        records = _enrich_each(parsed.events, policy, parsed.errors)
+    return PayloadResult(records, parsed.skipped, parsed.errors)
+
+
+def _enrich_each(
+    events: list[DeliveryEvent], policy: Policy, errors: list[LineError]
+) -> list[EnrichedRecord]:
+    records = []
+    for event in events:
+        try:
+            records.append(enrich_event(event, policy))
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"[:300]
+            errors.append(LineError(0, InternalError.error_class, message))
+    return records
 
 
 def classify(

@@ -162,7 +162,9 @@ class DeliveryEvent:
     Built by the parsers in :mod:`processor.parse`; every field except ``status``
     and ``source_format`` may be missing (``None``).
 
-    :param source_format: ``"postfix"`` or ``"json"`` (the generic event schema).
+    :param source_format: ``"postfix"``, ``"json"`` (the generic event schema),
+        ``"email"`` (a bounce email), or a sending platform's name (``"ses"``,
+        ``"sendgrid"``, ``"mailgun"``, ``"postmark"``, ``"sparkpost"``).
     :param status: the MTA's own outcome.
     :param recipient: envelope recipient as logged (``to=``), not lowercased.
     :param original_recipient: Postfix ``orig_to=`` / DSN Original-Recipient.
@@ -186,6 +188,11 @@ class DeliveryEvent:
     :param platform: sending platform that produced the event (``"ses"``, ``"sendgrid"``, ...).
     :param platform_classification: the platform's own classification, verbatim
         (e.g. ``"Permanent/NoEmail"``), kept beside ours.
+    :param preset_reason: a reason the input states by its structure rather than by
+        codes or text, which the classifier takes as given: ``auto_reply`` (RFC 3834
+        automatic reply), ``complaint`` (RFC 5965 feedback report, platform complaint
+        event), ``suppressed`` (a platform did not attempt delivery because the
+        address is on its suppression list), or a platform's drop reason.
     :param identity: bytes that identify the event for :func:`event_id` (the log line).
     """
 
@@ -211,6 +218,7 @@ class DeliveryEvent:
     original_message: dict[str, str] | None = None
     platform: str | None = None
     platform_classification: str | None = None
+    preset_reason: Reason | None = None
     identity: bytes = b""
 
 

@@ -9,20 +9,32 @@ Order of evidence (README "Classification policy"):
 2. The reason: a text rule on the diagnostic text (specific wording beats a
    generic or contradicting code), else the enhanced status code table, else
    the reply code table, else the unregistered code's subject, else
-   ``undetermined``.
-3. The verdict: transient -> ``soft``; permanent -> the policy's verdict for
-   the reason (hard for user_unknown, host_unknown, address_invalid,
+   ``undetermined``. A recipient reason (or ``undetermined``) given in reply
+   to MAIL FROM or EHLO/HELO, before any recipient was named, is re-read as
+   ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
+3. The verdict: transient -> ``soft``; permanent -> ``soft`` when the text
+   rule's wording says the condition is temporary (``transient = true``),
+   else the policy's verdict for the reason (hard for user_unknown, host_unknown, address_invalid,
    mailbox_disabled, has_moved, suppressed, undetermined); nothing to go on ->
    ``unknown``. The ``class`` profile uses the failure class alone.
 """
 
 from __future__ import annotations
 
-from processor.classifier.evidence import NO_CLASS, PERMANENT, SUCCESS, Evidence, gather_evidence
+from typing import NamedTuple
+
+from processor.classifier.evidence import (
+    NO_CLASS,
+    PERMANENT,
+    SUCCESS,
+    TRANSIENT,
+    Evidence,
+    gather_evidence,
+)
 from processor.classifier.policy import Policy, default_policy
-from processor.classifier.rules import code_tables
+from processor.classifier.rules import code_tables, hard_reasons
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
-from processor.smtp.extract import reply_text
+from processor.smtp.extract import extract_smtp_command, reply_text
 
 __all__ = ["classify_event"]
 
@@ -63,27 +75,120 @@ def _code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
     return reason, rule_id
 
 
-def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> tuple[Reason, str, str]:
-    """Return (reason, rule id, evidence words)."""
+_NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
+"""Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
+
+
+class _Found(NamedTuple):
+    """A reason, the rule that gave it, the evidence in words, and whether the
+    wording says the condition is temporary (:attr:`TextRule.transient`)."""
+
+    reason: Reason
+    rule_id: str
+    words: str
+    transient: bool = False
+
+
+def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
+    """Return the reason and where it came from."""
+    preset = event.preset_reason
+    if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
+        origin = "platform" if event.platform else "report"
+        return _Found(preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}")
     if evidence.failure_class == SUCCESS:
         if event.status is DeliveryStatus.DISCARDED:
-            return Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
-        return Reason.DELIVERED, "status.delivered", "delivered"
+            return _Found(
+                Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
+            )
+        return _Found(Reason.DELIVERED, "status.delivered", "delivered")
     if event.status is DeliveryStatus.EXPIRED:
-        return Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)"
+        return _Found(Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)")
+    return _before_any_recipient(event, evidence, _text_or_code_reason(event, evidence, policy))
+
+
+def _text_or_code_reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
     if event.diagnostic:
         rule = policy.text_rules.first_match(reply_text(event.diagnostic), evidence.failure_class)
         if rule is not None:
-            return rule.reason, f"text.{rule.rule_id}", f"text rule {rule.rule_id} matched"
+            words = f"text rule {rule.rule_id} matched"
+            if rule.transient:
+                words += " (its wording says the condition is temporary)"
+            return _Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
     from_codes = _code_reason(evidence)
     if from_codes is not None:
         reason, rule_id = from_codes
-        return reason, rule_id, f"code rule {rule_id}"
-    return Reason.UNDETERMINED, "none", "no recognisable reason"
+        return _Found(reason, rule_id, f"code rule {rule_id}")
+    return _Found(Reason.UNDETERMINED, "none", "no recognisable reason")
 
 
-def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: DeliveryStatus) -> Verdict:
+_STAGE_REASONS: dict[str, tuple[Reason, str]] = {
+    "MAIL FROM": (Reason.SENDER_REJECTED, "command.mail_from"),
+    "EHLO": (Reason.BLOCKED, "command.ehlo"),
+    "HELO": (Reason.BLOCKED, "command.helo"),
+    "CONNECT": (Reason.BLOCKED, "command.connect"),
+}
+"""SMTP commands answered before any recipient is named -> what a refusal there is about."""
+
+_GREETING_WORDS = ("refused to talk to me", "while receiving the initial server greeting")
+"""Postfix's words for a refusal in the server's greeting, before any command."""
+
+
+def _command(event: DeliveryEvent) -> str | None:
+    """The SMTP command a reply answered; ``"CONNECT"`` for a refusal in the greeting."""
+    command = event.smtp_command or extract_smtp_command(event.diagnostic)
+    if command is None and event.diagnostic and any(w in event.diagnostic for w in _GREETING_WORDS):
+        return "CONNECT"
+    return command
+
+
+def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Found) -> _Found:
+    """Re-read a recipient reason (or ``undetermined``) given in reply to MAIL FROM, EHLO or HELO.
+
+    RFC 5321 §3.3 orders a mail transaction MAIL, then RCPT, then DATA, after
+    the EHLO/HELO greeting (§4.1.1.1). A reply to MAIL FROM can only be about
+    the envelope sender (the reverse-path is all the server has been given);
+    a reply to EHLO/HELO is about the connecting client host. Neither can say
+    that the *recipient* does not exist, is disabled or is malformed: the
+    recipient has not been named yet. So when the evidence gave a reason that
+    is hard for being about the recipient (or no
+    reason at all, ``undetermined``), the reason becomes ``sender_rejected``
+    (MAIL FROM) or ``blocked`` (EHLO/HELO), both soft: suppressing a recipient
+    address for a refusal of the sender or of the sending host would suppress a
+    good address. Reasons that are already about the sender, the host, policy
+    or the message are left as they are.
+
+    The command comes from the event (``smtp_command``) or from the
+    diagnostic's ``(in reply to ... command)`` note. SMTP pipelining (RFC 2920)
+    does not change this: replies still come back in command order.
+
+    Before DATA no message content has been sent either, so ``content_rejected``
+    at the greeting or EHLO/HELO becomes ``blocked`` (a refusal of the host).
+
+    :returns: ``found`` re-read, or unchanged when the rule does not apply.
+    """
+    if evidence.failure_class not in (TRANSIENT, PERMANENT):
+        return found
+    about_recipient = found.reason in hard_reasons()
+    if not about_recipient and found.reason is not Reason.CONTENT_REJECTED:
+        return found
+    command = _command(event)
+    stage = _STAGE_REASONS.get(command or "")
+    if stage is None or (not about_recipient and command == "MAIL FROM"):
+        return found
+    new_reason, new_rule = stage
+    about = "sender" if command == "MAIL FROM" else "sending host"
+    explained = (
+        f"{found.words} ({found.reason.value}), but the reply answered {command}, before any "
+        f"recipient was named (RFC 5321 §3.3): it is about the {about}"
+    )
+    return _Found(new_reason, new_rule, explained)
+
+
+def _verdict(evidence: Evidence, found: _Found, policy: Policy, status: DeliveryStatus) -> Verdict:
     failure_class = evidence.failure_class
+    reason = found.reason
+    if reason in _NOT_BOUNCES:
+        return Verdict.UNKNOWN
     if failure_class == SUCCESS:
         return Verdict.SUCCESS
     if failure_class == NO_CLASS:
@@ -96,6 +201,8 @@ def _verdict(evidence: Evidence, reason: Reason, policy: Policy, status: Deliver
         return Verdict.SOFT
     if policy.profile == "class":
         return Verdict.HARD
+    if found.transient:  # e.g. "550 ... temporarily locked": RFC 3463 X.2.1 transient
+        return Verdict.SOFT
     return policy.permanent_verdicts[reason]
 
 
@@ -133,19 +240,21 @@ def classify_event(
     :returns: the evidence (codes, their sources, failure class) and the
         :class:`~processor.model.Classification`.
 
-    Decisions are cached per policy on (evidence, status, diagnostic text);
+    Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command);
     deliveries and expiries do not depend on the text, so they always hit.
     """
     if policy is None:
         policy = default_policy()
     evidence = gather_evidence(event)
+    if event.preset_reason is not None:  # rare (reports, platform events): not cached
+        return evidence, _decide(event, evidence, policy)
     status = event.status
     diagnostic = event.diagnostic
     if evidence.failure_class == SUCCESS or status is DeliveryStatus.EXPIRED:
         diagnostic = None  # the decision does not depend on the text
     elif diagnostic is not None and len(diagnostic) > _CACHE_TEXT_LIMIT:
         return evidence, _decide(event, evidence, policy)
-    key = (evidence, status, diagnostic)
+    key = (evidence, status, diagnostic, event.smtp_command)
     cache = policy.cache
     decision = cache.get(key)
     if decision is None:
@@ -157,8 +266,13 @@ def classify_event(
 
 
 def _decide(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> Classification:
-    reason, rule_id, words = _reason(event, evidence, policy)
-    verdict = _verdict(evidence, reason, policy, event.status)
+    found = _reason(event, evidence, policy)
+    verdict = _verdict(evidence, found, policy, event.status)
+    reason = found.reason
     return Classification(
-        verdict, reason, _ACTIONS[verdict], rule_id, _explain(evidence, words, reason, verdict)
+        verdict,
+        reason,
+        _ACTIONS[verdict],
+        found.rule_id,
+        _explain(evidence, found.words, reason, verdict),
     )

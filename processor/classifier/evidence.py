@@ -91,9 +91,34 @@ def _status_basis(source_format: str, status: DeliveryStatus) -> str:
     return basis
 
 
+_CACHE: dict[tuple[object, ...], Evidence] = {}
+_CACHE_LIMIT = 16_384
+
+
 def gather_evidence(event: DeliveryEvent) -> Evidence:
-    """Collect the codes of ``event`` and decide its failure class (see module docstring)."""
-    text_reply, text_enhanced = extract_codes(event.diagnostic)
+    """Collect the codes of ``event`` and decide its failure class (see module docstring).
+
+    Memoised on the codes found and the event's own fields: the texts differ
+    from line to line, the combinations of codes and statuses hardly at all.
+    """
+    found = extract_codes(event.diagnostic)
+    key = (
+        found,
+        event.reply_code,
+        event.enhanced_code,
+        event.mta_dsn,
+        event.status,
+        event.source_format,
+    )
+    evidence = _CACHE.get(key)
+    if evidence is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        evidence = _CACHE[key] = _gather(event, *found)
+    return evidence
+
+
+def _gather(event: DeliveryEvent, text_reply: int | None, text_enhanced: str | None) -> Evidence:
     reply = text_reply if text_reply is not None else event.reply_code
     mta_dsn = normalise_enhanced(event.mta_dsn) if event.mta_dsn else None
     enhanced, source = _choose_enhanced(text_enhanced, event, mta_dsn)

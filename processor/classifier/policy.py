@@ -13,6 +13,7 @@ A site policy file (TOML or YAML) may set::
     reason = "mailbox_disabled"
     patterns = ["account has been closed by the owner"]
     classes = [5]
+    transient = false            # true: the wording says "temporary"; permanent -> soft
 
 Transient failures are soft and deliveries are success in every profile:
 the MTA's own outcome comes first. Policies are validated when loaded; every
@@ -29,6 +30,7 @@ from typing import Any
 import yaml
 
 from processor.classifier.rules import (
+    NOT_FAILURE_REASONS,
     TextRuleSet,
     compile_text_rules,
     hard_reasons,
@@ -114,6 +116,10 @@ def _verdicts(raw: object, where: str) -> dict[Reason, Verdict]:
             raise PolicyError(
                 f"{where}: [verdicts] unknown reason {name!r}; known: {known}"
             ) from None
+        if reason in NOT_FAILURE_REASONS:
+            raise PolicyError(
+                f"{where}: [verdicts] {name}: not a failure reason; its verdict is fixed"
+            )
         if value not in _VERDICT_CHOICES:
             raise PolicyError(f'{where}: [verdicts] {name} = {value!r}; expected "hard" or "soft"')
         verdicts[reason] = Verdict(value)

@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 _PERMANENT, _TRANSIENT = 5, 4
+
+NOT_FAILURE_REASONS = frozenset(
+    {Reason.DELIVERED, Reason.DISCARDED, Reason.AUTO_REPLY, Reason.COMPLAINT, Reason.SUPPRESSED}
+)
+"""Reasons set by the input's structure (status, reports, platforms), not by text or policy."""
 _RE2_MAX_MEM = 64 << 20  # bytes for the compiled set and its DFA cache
 
 
@@ -46,6 +51,10 @@ class TextRule:
     :param provider: mailbox provider the wording belongs to, if any.
     :param doc: URL of the provider documentation the rule is based on.
     :param example: a realistic diagnostic text the rule must classify.
+    :param transient: the wording itself says the condition is temporary
+        ("temporarily locked"): a permanent failure matched by this rule gets the
+        transient verdict (``soft``), as RFC 3463 §3.3 X.2.1 allows for a mailbox
+        that is only temporarily disabled. The reason is kept.
     """
 
     rule_id: str
@@ -55,6 +64,7 @@ class TextRule:
     provider: str | None = None
     doc: str | None = None
     example: str | None = None
+    transient: bool = False
 
 
 class TextRuleSet:
@@ -81,9 +91,10 @@ class TextRuleSet:
             for pattern in rule.patterns:
                 try:
                     compiled.Add(pattern)
-                except re2.error as error:
+                except re2.error:
                     raise PolicyError(
-                        f"{where}: text rule {rule.rule_id!r}: bad pattern {pattern!r}: {error}"
+                        f"{where}: text rule {rule.rule_id!r}: {pattern!r} is not a valid RE2 "
+                        "pattern (no look-around, no backreferences; check the brackets)"
                     ) from None
                 pattern_rule.append(index)
         if pattern_rule:
@@ -134,25 +145,36 @@ def _rule_from_table(entry: dict[str, Any], where: str) -> TextRule:
     if (
         not isinstance(patterns, list)
         or not patterns
-        or not all(isinstance(p, str) for p in patterns)
+        or not all(isinstance(p, str) and p for p in patterns)
     ):
         raise PolicyError(
-            f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of strings"
+            f"{where}: rule {rule_id!r} needs 'patterns', a non-empty list of non-empty strings"
         )
     classes = entry.get("classes", [_TRANSIENT, _PERMANENT])
     if not isinstance(classes, list) or not set(classes) <= {_TRANSIENT, _PERMANENT} or not classes:
         raise PolicyError(f"{where}: rule {rule_id!r}: 'classes' must be a list of 4 and/or 5")
-    unknown = set(entry) - {"id", "reason", "patterns", "classes", "provider", "doc", "example"}
+    allowed = {"id", "reason", "patterns", "classes", "provider", "doc", "example", "transient"}
+    unknown = set(entry) - allowed
     if unknown:
         raise PolicyError(f"{where}: rule {rule_id!r}: unknown keys {sorted(unknown)}")
+    reason = _reason(entry.get("reason"), f"{where}: rule {rule_id!r}")
+    if reason in NOT_FAILURE_REASONS:
+        raise PolicyError(
+            f"{where}: rule {rule_id!r}: reason {reason.value!r} is not a failure reason; "
+            "text rules explain failures"
+        )
+    transient = entry.get("transient", False)
+    if not isinstance(transient, bool):
+        raise PolicyError(f"{where}: rule {rule_id!r}: 'transient' must be true or false")
     return TextRule(
         rule_id=rule_id,
-        reason=_reason(entry.get("reason"), f"{where}: rule {rule_id!r}"),
+        reason=reason,
         patterns=tuple(patterns),
         classes=frozenset(classes),
         provider=entry.get("provider"),
         doc=entry.get("doc"),
         example=entry.get("example"),
+        transient=transient,
     )
 
 

@@ -4,8 +4,12 @@ A payload (one Kafka message value, or one file) may hold:
 
 - one or several syslog lines (Postfix delivery lines and any other lines);
 - one JSON document: a log shipper record wrapping a syslog line
-  (:mod:`processor.parse.shipper`), a generic delivery event
-  (:mod:`processor.parse.json_event`), or an array of either;
+  (:mod:`processor.parse.shipper`), a sending platform's webhook event
+  (:mod:`processor.parse.platforms`: SES/SNS, SendGrid, Mailgun, Postmark,
+  SparkPost; checked before the generic schema), a generic delivery event
+  (:mod:`processor.parse.json_event`), or an array of these;
+- one whole email (RFC 5322): a bounce, feedback report or automatic reply
+  (:mod:`processor.parse.email`), one event per recipient;
 - several JSON documents, one per line (NDJSON).
 
 Lines that are log lines but not delivery outcomes are *skipped* (counted);
@@ -21,10 +25,12 @@ from typing import Any
 
 import orjson
 
-from processor.errors import InvalidEventError, InvalidJSONError, PayloadError
+from processor.errors import InternalError, InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
+from processor.parse.email import looks_like_email, parse_email
 from processor.parse.json_event import is_generic_event, parse_generic_event
-from processor.parse.postfix import parse_delivery_line_fast, parse_postfix_message
+from processor.parse.platforms import parse_platform
+from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
 from processor.parse.syslog import SyslogLine, split_syslog
 
@@ -56,7 +62,7 @@ class ParsedPayload:
 
 
 def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> None:
-    if not split.program.startswith("postfix"):
+    if daemon_of(split.program) is None:
         result.skipped += 1
         return
     event = parse_postfix_message(split, identity)
@@ -82,6 +88,8 @@ def _json_document(
             result.add_error(
                 line_number, InvalidEventError(f"expected a JSON object, got {type(item).__name__}")
             )
+        elif _platform_event(result, item, line_number):
+            continue
         elif is_generic_event(item):
             try:
                 result.events.extend(parse_generic_event(item))
@@ -112,7 +120,40 @@ def _json_document(
             )
 
 
+def _platform_event(result: ParsedPayload, item: dict[str, Any], line_number: int) -> bool:
+    """Parse ``item`` when it has a sending platform's event shape; False when it has none."""
+    try:
+        found = parse_platform(item)
+    except PayloadError as error:
+        result.add_error(line_number, error)
+        return True
+    if found is None:
+        return False
+    result.events.extend(found.events)
+    result.skipped += found.skipped
+    return True
+
+
+def _email(result: ParsedPayload, raw: bytes) -> None:
+    try:
+        result.events.extend(parse_email(raw))
+    except PayloadError as error:
+        result.add_error(1, error)
+
+
 def _text_line(
+    result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
+) -> None:
+    """Parse one line into ``result``; an unexpected error spoils only this line."""
+    try:
+        _parse_line(result, raw_line, line_number, reference_time)
+    except PayloadError as error:
+        result.add_error(line_number, error)
+    except Exception as error:  # a bug on one line must not lose the other lines
+        result.add_error(line_number, InternalError(f"{type(error).__name__}: {error}"))
+
+
+def _parse_line(
     result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
 ) -> None:
     first = raw_line[:1]
@@ -120,8 +161,7 @@ def _text_line(
         try:
             document = orjson.loads(raw_line)
         except orjson.JSONDecodeError as error:
-            result.add_error(line_number, InvalidJSONError(f"invalid JSON: {error}"))
-            return
+            raise InvalidJSONError(f"invalid JSON: {error}") from None
         _json_document(result, document, line_number, reference_time)
         return
     line = raw_line.decode("utf-8", "replace")
@@ -131,14 +171,8 @@ def _text_line(
         return
     split = split_syslog(line, reference_time)
     if split is None:
-        result.add_error(
-            line_number, InvalidEventError("not a syslog line, JSON event or log record")
-        )
-        return
-    try:
-        _syslog_event(result, split, raw_line)
-    except PayloadError as error:
-        result.add_error(line_number, error)
+        raise InvalidEventError("not a syslog line, JSON event or log record")
+    _syslog_event(result, split, raw_line)
 
 
 def parse_payload(raw: bytes, reference_time: float) -> ParsedPayload:
@@ -156,6 +190,9 @@ def parse_payload(raw: bytes, reference_time: float) -> ParsedPayload:
         return result
     stripped = raw.strip()
     if not stripped:
+        return result
+    if stripped[:1] not in (b"{", b"[") and looks_like_email(stripped):
+        _email(result, stripped)
         return result
     if stripped[:1] in (b"{", b"[") and b"\n" in stripped:
         try:  # one pretty-printed JSON document rather than NDJSON

@@ -55,18 +55,29 @@ _FAST_DELIVERY = re.compile(
     r"([^ ]{1,255}) "
     r"(postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[([0-9]{1,10})\]: "
     r"([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
-    r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9.]{1,16}), "
+    r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
     r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})(?: \((.*)\))?\Z",
     re.DOTALL,
 )
 
 
+_DAEMONS = _DELIVERY_DAEMONS | {"qmgr", "cleanup"}
+
+
 def daemon_of(program: str) -> str | None:
-    """``postfix/smtp`` or ``postfix-out/submission/smtp`` -> ``smtp``; ``None`` if not Postfix."""
-    if not program.startswith("postfix"):
-        return None
+    """The Postfix daemon of a syslog program name, or ``None`` if it is not Postfix's.
+
+    ``postfix/smtp``, ``postfix-out/submission/smtp`` -> ``smtp``. Postfix logs as
+    ``syslog_name/daemon``, and ``syslog_name`` is a setting (``mta-out/smtp``), so
+    any ``name/daemon`` with a Postfix delivery or queue daemon counts.
+    """
     slash = program.rfind("/")
-    return program[slash + 1 :] if slash > 0 else None
+    if slash <= 0:
+        return None
+    daemon = program[slash + 1 :]
+    if program.startswith("postfix") or daemon in _DAEMONS:
+        return daemon
+    return None
 
 
 def _split_queue_id(message: str) -> tuple[str, str] | None:
@@ -150,12 +161,14 @@ def _address(value: str | None) -> str | None:
 
 
 def _delay(value: str | None) -> float | None:
+    """Postfix ``delay=`` in seconds; ``None`` when absent or not a finite, non-negative number."""
     if value is None:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         return None
+    return seconds if 0 <= seconds < float("inf") else None
 
 
 def _delivery(

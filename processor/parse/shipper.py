@@ -33,6 +33,31 @@ def is_shipper_record(document: dict[str, Any]) -> bool:
     return any(isinstance(document.get(field), str) for field in MESSAGE_FIELDS)
 
 
+_PROGRAM_FIELDS = ("SYSLOG_IDENTIFIER", "appname", "ident", "program")
+_PID_FIELDS = ("_PID", "SYSLOG_PID", "procid", "pid")
+
+
+def _program(document: dict[str, Any]) -> str | None:
+    """The program when the shipper already split the syslog line (journald, Vector
+    ``parse_syslog``: ``appname``, Fluent Bit's syslog parser: ``ident``); then the
+    message field holds only the text after ``program[pid]: ``."""
+    for field in _PROGRAM_FIELDS:
+        value = document.get(field)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _pid(document: dict[str, Any]) -> str | None:
+    for field in _PID_FIELDS:
+        value = document.get(field)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
 def _shipper_host(document: dict[str, Any]) -> str | None:
     for field in _HOST_FIELDS:
         value = document.get(field)
@@ -74,18 +99,15 @@ def unwrap_shipper_record(document: dict[str, Any], reference_time: float) -> li
         returned with an empty program (the caller counts it as unrecognised).
     """
     text = next(document[f] for f in MESSAGE_FIELDS if isinstance(document.get(f), str))
-    identifier = document.get("SYSLOG_IDENTIFIER")
+    identifier = _program(document)
     host = _shipper_host(document)
     shipper_time: str | None = None
     lines: list[SyslogLine] = []
     for raw_line in text.splitlines():
         if not raw_line.strip():
             continue
-        if isinstance(identifier, str):
-            pid = document.get("_PID") or document.get("SYSLOG_PID")
-            split: SyslogLine | None = SyslogLine(
-                None, None, identifier, pid if isinstance(pid, str) else None, raw_line
-            )
+        if identifier is not None:
+            split: SyslogLine | None = SyslogLine(None, None, identifier, _pid(document), raw_line)
         else:
             split = split_syslog(raw_line, reference_time)
         if split is None:

@@ -262,7 +262,9 @@ def _bsd_line(line: str, reference_time: float, year: int | None = None) -> Sysl
     if len(clock) == 4 and clock.isdigit():  # "Nov 29 2026 10:00:01"
         year = int(clock)
         clock, _, rest = rest.partition(" ")
-    timestamp = bsd_timestamp(month, day, clock, year, int(reference_time))
-    if timestamp is None:
+    if month not in _MONTHS or clock[2:3] != ":" or clock[5:6] != ":":
         return None
+    # A well-formed prefix with an impossible date ("Nov 31") keeps its line; the
+    # timestamp is then unknown (None), as on the fast path.
+    timestamp = bsd_timestamp(month, day, clock, year, int(reference_time))
     return _host_program_message(rest, timestamp)

@@ -14,6 +14,7 @@ import click
 import orjson
 
 from processor.model import EnhancedStatus, ReplyCode
+from processor.sanitize import printable
 from processor.smtp import codes
 
 __all__ = ["explain", "explain_command", "format_explanation"]
@@ -61,7 +62,8 @@ def _explain_one(token: str) -> dict[str, Any]:
 
 
 def _invalid(token: str, error: str) -> dict[str, Any]:
-    return {"token": token, "kind": "invalid", "error": error}
+    # The token is the user's input, shown back: control characters escaped.
+    return {"token": printable(token, _MAX_TOKEN_CHARS), "kind": "invalid", "error": error}
 
 
 def _enhanced_item(token: str, status: EnhancedStatus) -> dict[str, Any]:

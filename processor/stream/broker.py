@@ -85,7 +85,13 @@ class EmbeddedBroker:
         return f"{self.host}:{self.port}"
 
     def start(self) -> EmbeddedBroker:
-        """Start the broker and wait until it accepts connections; returns ``self``."""
+        """Start the broker and wait until it accepts connections; returns ``self``.
+
+        Idempotent: a broker that is already running is left as it is (starting a
+        second process would orphan the first).
+        """
+        if self.process is not None and self.process.poll() is None:
+            return self
         url = f"tcp://{self.bootstrap_servers}"
         self.process = subprocess.Popen(
             [

@@ -172,6 +172,8 @@ def run_command(
         code = run_service(settings, kafka)
     except PolicyError as exc:
         raise click.UsageError(f"policy file: {exc}") from exc
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     sys.exit(code)
 
 

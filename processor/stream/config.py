@@ -62,6 +62,7 @@ SECRET_KEYS = frozenset(
         "ssl.keystore.password",
         "ssl.key.pem",
         "ssl_key",
+        "sasl.jaas.config",  # Java clients' JAAS line embeds the password
     }
 )
 MASK = "********"
@@ -92,7 +93,7 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
 
 def is_secret(key: str) -> bool:
     """Whether the librdkafka property ``key`` holds a secret (password, private key)."""
-    return key in SECRET_KEYS or "password" in key or "secret" in key
+    return key in SECRET_KEYS or "password" in key or "secret" in key or "jaas" in key
 
 
 def mask(config: Mapping[str, Any]) -> dict[str, Any]:

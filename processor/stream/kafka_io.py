@@ -10,7 +10,6 @@ offsets only after the work is done) and quix-streams' latched delivery errors
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer
 
 from processor import __version__
 from processor.errors import StreamError
+from processor.sanitize import printable
 from processor.stream.health import HealthState
 from processor.stream.logs import get_logger, librdkafka_logger
 from processor.stream.metrics import Metrics
@@ -31,7 +31,6 @@ Headers = list[tuple[str, str | bytes | None]]
 HEADER_PREFIX = "bounce-processor."
 CONTENT_TYPE = b"application/json"
 MAX_ERROR_MESSAGE_CHARS = 512
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class DeliveryFailedError(StreamError):
@@ -145,9 +144,8 @@ def build_producer(conf: dict[str, Any], events: ClientEvents) -> Producer:
 
 
 def clean_error_message(text: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
-    """Bound ``text`` to ``limit`` characters and replace control characters with ``?``."""
-    text = _CONTROL.sub("?", text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """Bound ``text`` to ``limit`` characters, control characters escaped (``\\xNN``)."""
+    return printable(text, limit)
 
 
 _OFFSET_HEADER = HEADER_PREFIX + "source.offset"

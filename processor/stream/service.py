@@ -10,12 +10,13 @@ from __future__ import annotations
 import signal
 from types import FrameType
 
+from confluent_kafka import KafkaException
 from prometheus_client import REGISTRY, CollectorRegistry, disable_created_metrics
 
 from processor import __version__
 from processor.classifier.policy import Policy, default_policy, load_policy
 from processor.errors import StreamError
-from processor.stream.config import KafkaConfig, Settings
+from processor.stream.config import ConfigError, KafkaConfig, Settings
 from processor.stream.health import HealthState, HttpServer, health_app
 from processor.stream.kafka_io import DrainTimeoutError
 from processor.stream.logs import get_logger
@@ -56,7 +57,10 @@ def run_service(
     metrics = Metrics(registry, version=__version__, classifier_version=classifier_version())
     metrics.ready.set_function(lambda: float(health.readiness()[0]))
     host, port = settings.http_host_port()
-    server = HttpServer(host, port, health_app(health, registry)).start()
+    try:
+        server = HttpServer(host, port, health_app(health, registry)).start()
+    except OSError as exc:
+        raise ConfigError(f"cannot serve HTTP on {host}:{port}: {exc.strerror or exc}") from exc
     log.info(
         "starting",
         version=__version__,
@@ -65,7 +69,11 @@ def run_service(
         output_topic=settings.output_topic,
         dead_letter_topic=settings.dead_letter_topic,
     )
-    pipeline = Pipeline(settings, kafka, metrics, health, policy)
+    try:
+        pipeline = Pipeline(settings, kafka, metrics, health, policy)
+    except KafkaException as exc:  # librdkafka refused the configuration
+        server.stop()
+        raise ConfigError(f"Kafka configuration: {exc.args[0].str() if exc.args else exc}") from exc
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("stop requested", signal=signal.Signals(signum).name)

@@ -19,6 +19,7 @@ from confluent_kafka import (
 from tqdm import tqdm
 
 from processor.errors import StreamError
+from processor.sanitize import printable
 from processor.stream.config import KafkaConfig
 from processor.stream.kafka_io import message_headers
 from processor.stream.logs import librdkafka_logger
@@ -82,10 +83,10 @@ def format_record(msg: Message) -> str:
     value = msg.value() or b""
     try:
         body = orjson.dumps(orjson.loads(value), option=orjson.OPT_INDENT_2).decode()
-    except orjson.JSONDecodeError:
-        body = value.decode("utf-8", "replace")
-    key = (msg.key() or b"").decode("utf-8", "replace")
-    headers = {k: header_text(v) for k, v in message_headers(msg)}
+    except orjson.JSONDecodeError:  # e.g. a dead letter: never print remote bytes raw
+        body = printable(value.decode("utf-8", "replace"), limit=4096)
+    key = printable((msg.key() or b"").decode("utf-8", "replace"))
+    headers = {printable(k): printable(header_text(v), limit=1024) for k, v in message_headers(msg)}
     head = f"# {msg.topic()}[{msg.partition()}]@{msg.offset()} key={key!r}"
     if headers:
         head += " " + orjson.dumps(headers).decode()

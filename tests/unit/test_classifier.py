@@ -37,6 +37,14 @@ def test_each_text_rule_classifies_its_own_example(rule: object) -> None:
     assert decision.reason is rule.reason  # type: ignore[attr-defined]
 
 
+def test_patterns_have_no_doubled_backslashes() -> None:
+    # TOML literal strings ('...') take backslashes as they are: '\\b' would be a
+    # literal backslash followed by "b", not a word boundary.
+    for rule in RULES:
+        for pattern in rule.patterns:
+            assert "\\\\" not in pattern, f"{rule.rule_id}: {pattern!r}"
+
+
 def test_provider_rules_cite_documentation() -> None:
     for rule in RULES:
         if rule.provider:
@@ -218,6 +226,14 @@ def test_hard_reasons_are_the_documented_set() -> None:
             Verdict.HARD,
             "reply.554",
         ),
+        # The sending side found no route: about the path, not the recipient address.
+        (
+            "Routing: Could not find a gateway for a@example.com",
+            DeliveryStatus.BOUNCED,
+            Reason.NETWORK_ERROR,
+            Verdict.SOFT,
+            "text.network_error.connection",
+        ),
         ("nothing useful", DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "none"),
         ("nothing useful", DeliveryStatus.DEFERRED, Reason.UNDETERMINED, Verdict.SOFT, "none"),
     ],
@@ -231,6 +247,58 @@ def test_order_of_evidence(
         verdict, Action.NONE
     )
     assert decision.action is expected_action
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "status", "reason", "verdict", "rule_id"),
+    [
+        # RFC 5321 §3.3: at MAIL FROM no recipient has been named yet.
+        ("host mx.example.net[192.0.2.20] said: 553 5.1.0 bounce.example.org does not exist "
+         "E2110 (in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        ("host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        ("host mx.example.net[192.0.2.20] said: 550 Go away (in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        # EHLO/HELO: about the connecting host
+        ("host mx.example.net[192.0.2.20] said: 550 5.0.0 Not welcome (in reply to EHLO command)",
+         DeliveryStatus.BOUNCED, Reason.BLOCKED, Verdict.SOFT, "command.ehlo"),
+        ("host mx.example.net[192.0.2.20] said: 554 Host unknown (in reply to HELO command)",
+         DeliveryStatus.BOUNCED, Reason.BLOCKED, Verdict.SOFT, "command.helo"),
+        # reasons already about the sender, host or policy stay as the evidence says
+        ("host mx.example.net[192.0.2.20] said: 554 5.7.1 Message rejected due to local policy "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.BOUNCED, Reason.POLICY_REJECTED, Verdict.SOFT, "text.policy_rejected.generic"),
+        # transient: soft anyway, and the reason is about the sender too
+        ("host mx.example.net[192.0.2.20] said: 450 4.1.1 User unknown "
+         "(in reply to MAIL FROM command)",
+         DeliveryStatus.DEFERRED, Reason.SENDER_REJECTED, Verdict.SOFT, "command.mail_from"),
+        # the same replies at RCPT TO are about the recipient
+        ("host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown "
+         "(in reply to RCPT TO command)",
+         DeliveryStatus.BOUNCED, Reason.USER_UNKNOWN, Verdict.HARD, "text.user_unknown.no_such_user"),
+        ("host mx.example.net[192.0.2.20] said: 550 Go away (in reply to RCPT TO command)",
+         DeliveryStatus.BOUNCED, Reason.UNDETERMINED, Verdict.HARD, "reply.550"),
+    ],
+)  # fmt: skip
+def test_refusal_before_any_recipient_is_not_about_the_recipient(
+    diagnostic: str, status: DeliveryStatus, reason: Reason, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic, status))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (reason, verdict, rule_id)
+    if rule_id.startswith("command."):
+        assert "before any recipient was named" in decision.explanation
+
+
+def test_command_from_the_event_field_counts_and_is_part_of_the_cache_key() -> None:
+    text = "host mx.example.net[192.0.2.20] said: 550 5.1.1 User unknown"
+    _, plain = classify_event(_event(text))
+    _, at_mail = classify_event(_event(text, smtp_command="MAIL FROM"))
+    _, again = classify_event(_event(text))
+    assert (plain.reason, plain.verdict) == (Reason.USER_UNKNOWN, Verdict.HARD)
+    assert (at_mail.reason, at_mail.verdict) == (Reason.SENDER_REJECTED, Verdict.SOFT)
+    assert again == plain
 
 
 def test_reply_decides_the_class_when_the_enhanced_code_contradicts_it() -> None:
@@ -305,6 +373,44 @@ def test_site_policy_toml_overrides_verdicts_and_adds_rules(tmp_path: Path) -> N
     assert decision.verdict is Verdict.SOFT
 
 
+@pytest.mark.parametrize(
+    ("diagnostic", "verdict", "rule_id"),
+    [
+        # RFC 3463 X.2.1: only temporarily disabled -> transient, whatever the 5yz says
+        ("host mx.example.net[192.0.2.20] said: 550 5.7.1 <bob@example.net>: Recipient address "
+         "rejected: User bob@example.net temporary locked. Please try again later!",
+         Verdict.SOFT, "text.mailbox_disabled.temporarily"),
+        ("host mx.example.net[192.0.2.20] said: 550 5.2.1 This account is temporarily suspended",
+         Verdict.SOFT, "text.mailbox_disabled.temporarily"),
+        # no word saying it is temporary: a disabled mailbox is hard
+        ("host mx.example.net[192.0.2.20] said: 550 5.2.1 <bob@example.net>: Mailbox disabled",
+         Verdict.HARD, "text.mailbox_disabled.disabled"),
+    ],
+)  # fmt: skip
+def test_temporarily_disabled_mailbox_is_soft(
+    diagnostic: str, verdict: Verdict, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.verdict, decision.rule_id) == (
+        Reason.MAILBOX_DISABLED, verdict, rule_id,
+    )  # fmt: skip
+    _, by_class = classify_event(_event(diagnostic), load_policy("class"))
+    assert by_class.verdict is Verdict.HARD  # the class profile looks at the class only
+
+
+def test_site_rule_may_say_its_wording_is_transient(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        '[[text_rules]]\nid = "site.on_leave"\nreason = "mailbox_disabled"\n'
+        'patterns = ["mailbox paused until"]\ntransient = true\n'
+    )
+    _, decision = classify_event(
+        _event("host x said: 550 5.2.1 mailbox paused until 2027-01-04"), load_policy(path)
+    )
+    assert (decision.reason, decision.verdict) == (Reason.MAILBOX_DISABLED, Verdict.SOFT)
+    assert "temporary" in decision.explanation
+
+
 def test_site_policy_yaml(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text("verdicts:\n  undetermined: soft\n")
@@ -321,7 +427,7 @@ def test_site_policy_yaml(tmp_path: Path) -> None:
         (
             "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['(unclosed']",
             ".toml",
-            "bad pattern",
+            "not a valid RE2 pattern",
         ),
         (
             "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['a']\nclasses = [3]",
@@ -329,7 +435,23 @@ def test_site_policy_yaml(tmp_path: Path) -> None:
             "'classes'",
         ),
         ("[[text_rules]]\nreason = 'blocked'\npatterns = ['a']", ".toml", "needs a string 'id'"),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['a']\ntransient = 'yes'",
+            ".toml",
+            "'transient' must be true or false",
+        ),
         ("colour = 1", ".toml", "unknown keys ['colour']"),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'blocked'\npatterns = ['']",
+            ".toml",
+            "non-empty strings",
+        ),
+        (
+            "[[text_rules]]\nid = 'x'\nreason = 'delivered'\npatterns = ['ok']",
+            ".toml",
+            "not a failure reason",
+        ),
+        ("[verdicts]\ndelivered = 'hard'", ".toml", "not a failure reason"),
         ("verdicts: [1, 2", ".yaml", "not valid YAML"),
         ("= nonsense", ".toml", "not valid TOML"),
         ("- a\n- b\n", ".yaml", "table/mapping at the top level"),
@@ -349,3 +471,104 @@ def test_bad_policy_files_are_rejected_clearly(
 def test_missing_policy_file() -> None:
     with pytest.raises(PolicyError, match="cannot read policy file"):
         load_policy("/nonexistent/policy.toml")
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason", "rule_id"),
+    [
+        # No recipient had been named yet: a reply to MAIL FROM is about the sender ...
+        (
+            "host mx.example.net[192.0.2.20] said: 553 5.1.8 <bounce@example.com>... Domain of sender address "
+            "bounce@example.com does not exist (in reply to MAIL FROM command)",
+            Reason.SENDER_REJECTED,
+            "text.sender_rejected.sender_address",
+        ),
+        (
+            "host mx.example.net[192.0.2.20] said: 550 5.1.1 <bounce@example.com> User unknown "
+            "(in reply to MAIL FROM command)",
+            Reason.SENDER_REJECTED,
+            "command.mail_from",
+        ),
+        (
+            "host mx.example.net[192.0.2.20] said: 550 Ip frequency limited (in reply to MAIL FROM command)",
+            Reason.RATE_LIMITED,
+            "text.rate_limited.rate",
+        ),
+        # ... and a refusal at connect/EHLO is about the connecting host.
+        (
+            "host mx.example.net[192.0.2.20] refused to talk to me: 554 mx.example.net ESMTP not accepting messages",
+            Reason.BLOCKED,
+            "command.connect",
+        ),
+        (
+            "host mx.example.net[192.0.2.20] said: 550 5.1.1 nope (in reply to EHLO command)",
+            Reason.BLOCKED,
+            "command.ehlo",
+        ),
+    ],
+)
+def test_replies_before_rcpt_never_blame_the_recipient(
+    diagnostic: str, reason: Reason, rule_id: str
+) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.rule_id, decision.verdict) == (reason, rule_id, Verdict.SOFT)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason", "verdict"),
+    [
+        (
+            "550 5.4.1 Recipient address rejected: Access denied. For more information see "
+            "https://aka.ms/EXOSmtpErrors [AM0PR01MB1234.eurprd01.prod.outlook.example]",
+            Reason.USER_UNKNOWN,
+            Verdict.HARD,
+        ),
+        (
+            "553 Relaying disallowed. Invalid Domain - example.eu",
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+        ),
+        (
+            "521 5.2.1 :  AOL will not accept delivery of this message.",
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+        ),
+        (
+            "554-Transaction failed 554-Reject due to policy restrictions",
+            Reason.POLICY_REJECTED,
+            Verdict.SOFT,
+        ),
+        ("550 Rejected by header based Anti-Spoofing policy", Reason.AUTH_FAILED, Verdict.SOFT),
+        (
+            "550 permanent failure for one or more recipients (lou@example.org:blocked)",
+            Reason.BLOCKED,
+            Verdict.SOFT,
+        ),
+        (
+            "554 mx.example.net 198.51.100.10 found on one or more DNSBLs",
+            Reason.BLOCKED,
+            Verdict.SOFT,
+        ),
+        ("550 Mail content denied", Reason.CONTENT_REJECTED, Verdict.SOFT),
+        ("550 Daily limit exceeded", Reason.RATE_LIMITED, Verdict.SOFT),
+        ("550 5.4.6 Unusual sending activity detected", Reason.RATE_LIMITED, Verdict.SOFT),
+        ("550 5.7.1 Sender user unknown", Reason.SENDER_REJECTED, Verdict.SOFT),
+        ("550 5.7.1 Sender account is disabled", Reason.SENDER_REJECTED, Verdict.SOFT),
+        (
+            "550 Callout verification failed: 550 5.1.1 <bounce@example.com> User unknown",
+            Reason.SENDER_REJECTED,
+            Verdict.SOFT,
+        ),
+        ("550 Your IP no longer exists in our allow list", Reason.BLOCKED, Verdict.SOFT),
+        (
+            "550 Message was not accepted -- invalid mailbox. Local mailbox a@example.com is unavailable: "
+            "account is disabled",
+            Reason.MAILBOX_DISABLED,
+            Verdict.HARD,
+        ),
+        ("error writing message: File too large", Reason.MAILBOX_FULL, Verdict.SOFT),
+    ],
+)
+def test_wording_found_in_real_logs(diagnostic: str, reason: Reason, verdict: Verdict) -> None:
+    _, decision = classify_event(_event(diagnostic))
+    assert (decision.reason, decision.verdict) == (reason, verdict), decision.rule_id

@@ -126,10 +126,25 @@ def test_year_resolution_around_new_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["Nov 29 25:00:01 mx1 postfix/smtp[1]: x", "Foo 29 10:00:01 mx1 x[1]: y", "garbage"]
+    "line", ["Foo 29 10:00:01 mx1 x[1]: y", "Nov 29 10-00-01 mx1 x[1]: y", "garbage"]
 )
 def test_unrecognised_prefix(line: str) -> None:
     assert split_syslog(line, DAY) is None
+
+
+@pytest.mark.parametrize("stamp", ["Nov 29 25:00:01", "Nov 31 10:00:01", "Feb 30 10:00:01"])
+def test_impossible_dates_keep_the_line_without_a_time(stamp: str) -> None:
+    # Same outcome on the general path and on the fast path: the event, no event_time.
+    split = split_syslog(f"{stamp} mx1 postfix/smtp[1]: {BODY}", DAY)
+    assert split is not None and (split.timestamp, split.program) == (None, "postfix/smtp")
+    (event,) = parse_payload(f"{stamp} mx1 postfix/smtp[1]: {BODY}".encode(), DAY).events
+    assert (event.event_time, event.recipient) == (None, "alice@example.com")
+
+
+def test_custom_syslog_name_is_postfix() -> None:
+    line = f"Nov 29 10:00:01 mx1 mta-out/smtp[1]: {BODY}"
+    (event,) = parse_payload(line.encode(), DAY).events
+    assert (event.mta_daemon, event.recipient) == ("mta-out/smtp", "alice@example.com")
 
 
 DELIVERY_LINES = [
@@ -388,4 +403,67 @@ def test_invalid_utf8_and_nul_bytes() -> None:
     (event,) = parse_payload(line.replace(b"User", b"Us\x00er", 1), DAY).events
     assert (
         event.diagnostic is not None and "\ufffd" in event.diagnostic and "\x00" in event.diagnostic
+    )
+
+
+@pytest.mark.parametrize("delay", ["1.2.3", ".", "", "1e999", "-1"])
+def test_malformed_delay_spoils_nothing(delay: str) -> None:
+    bad = DELIVERY_LINES[0].replace("delay=0.52", f"delay={delay}")
+    parsed = parse_payload((bad + "\n" + DELIVERY_LINES[1]).encode(), DAY)
+    assert not parsed.errors
+    assert [e.recipient for e in parsed.events] == ["alice@example.com", "bob@example.net"]
+    assert parsed.events[0].delay_seconds is None
+
+
+def test_an_unexpected_error_on_one_line_keeps_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    import processor.parse as parse_module
+
+    real = parse_module.parse_postfix_message
+
+    def explode_on_bob(split, identity):  # type: ignore[no-untyped-def]
+        if b"bob@" in identity:
+            raise RuntimeError("boom")
+        return real(split, identity)
+
+    monkeypatch.setattr(parse_module, "parse_postfix_message", explode_on_bob)
+    monkeypatch.setattr(parse_module, "parse_delivery_line_fast", lambda *args: None)
+    parsed = parse_payload((DELIVERY_LINES[0] + "\n" + DELIVERY_LINES[1]).encode(), DAY)
+    assert [e.recipient for e in parsed.events] == ["alice@example.com"]
+    assert [(e.line_number, e.error_class, e.message) for e in parsed.errors] == [
+        (2, "internal_error", "RuntimeError: boom")
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # Vector parse_syslog output
+        {
+            "appname": "postfix/smtp",
+            "hostname": "mx1",
+            "procid": 1234,
+            "message": BODY,
+            "timestamp": "2026-11-29T10:00:01Z",
+            "facility": "mail",
+            "severity": "info",
+        },
+        # Fluent Bit syslog parser output
+        {
+            "ident": "postfix/smtp",
+            "host": "mx1",
+            "pid": "1234",
+            "message": BODY,
+            "time": "2026-11-29T10:00:01Z",
+        },
+    ],
+)
+def test_shipper_records_already_split(document: dict[str, object]) -> None:
+    parsed = parse_payload(orjson.dumps(document), DAY)
+    assert not parsed.errors
+    (event,) = parsed.events
+    assert (event.recipient, event.mta_host, event.mta_daemon, event.event_time) == (
+        "alice@example.com",
+        "mx1",
+        "postfix/smtp",
+        "2026-11-29T10:00:01Z",
     )

@@ -47,6 +47,6 @@ def test_tombstone_counts_as_skipped() -> None:
 
 def test_error_message_is_bounded_and_has_no_control_characters() -> None:
     text = clean_error_message("bad\x00line\r\nnext\x1b[31m" + "y" * 1000)
-    assert text.startswith("bad?line??next?[31m")
+    assert text.startswith("bad\\x00line\\x0d\\x0anext\\x1b[31m")
     assert len(text) == 512 and text.endswith("...")
     assert all(ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F for c in text)

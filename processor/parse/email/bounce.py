@@ -1,0 +1,179 @@
+"""One bounce email -> one :class:`RecipientOutcome` per recipient.
+
+Evidence is taken in this order, the first that names recipients wins:
+
+1. ``message/delivery-status`` / ``message/global-delivery-status`` parts
+   (RFC 3464, RFC 6533);
+2. DSN fields written into the notice text (Amazon WorkMail and others copy
+   ``Final-Recipient``/``Status``/``Diagnostic-Code`` into text/plain);
+3. the notice prose (:mod:`processor.parse.email.recipients`), for the
+   non-standard formats; then the ``X-Failed-Recipients`` header (Exim, Gmail).
+
+A DSN recipient without a ``Diagnostic-Code`` gets its error text from the
+prose when the prose names it (Postfix and Sendmail put the remote reply in
+both places, some MTAs only in the prose).
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from processor.parse.email.diagnostic import error_line, from_prose
+from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
+from processor.parse.email.events import RecipientOutcome
+from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
+from processor.parse.email.notice import is_delay_notice, is_expiry_notice
+from processor.parse.email.recipients import TextRecipient, bracketed_addresses, find_recipients
+
+__all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
+
+_DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
+_BOUNCE_SENDER = re.compile(
+    r"^(?:mailer-daemon|mailer_daemon|mail-daemon|mailerdaemon|postmaster|post_master|"
+    r"mail\.delivery\.system|mdaemon|bounces?)@",
+    re.IGNORECASE,
+)
+_BOUNCE_WORDS = re.compile(
+    r"(?:undeliver|undelivered|"
+    r"delivery (?:status notification|failure|failed|problem|has failed|error)|"
+    r"returned mail|failure notice|failed delivery|mail delivery (?:failed|system|subsystem)|"
+    r"could not be delivered|couldn't be delivered|not (?:be )?delivered|unable to deliver|"
+    r"did not reach|permanent(?:ly)? (?:error|failure|fatal)|failed permanently|"
+    r"non[ \-]?delivery|delivery notification|mail system error|returning message to sender|"
+    r"error sending your mail|delivery has failed|could not deliver|rejected by)",
+    re.IGNORECASE,
+)
+_MAX_DIAGNOSTIC = 2_000
+
+
+def delivery_reports(message: Message) -> list[DsnReport]:
+    """Every RFC 3464 report part of ``message``, parsed."""
+    return [
+        parse_delivery_status(part_text(part))
+        for part in own_parts(message)
+        if part.get_content_type() in _DSN_TYPES
+    ]
+
+
+def looks_like_bounce(message: Message, notice: str) -> bool:
+    """True when the sender, subject, headers or wording say this is a non-delivery notice."""
+    sender = (header_addresses(message, "From") or [""])[0]
+    if _BOUNCE_SENDER.match(sender) or header_text(message, "X-Failed-Recipients"):
+        return True
+    subject = header_text(message, "Subject") or ""
+    if _BOUNCE_WORDS.search(subject) or _BOUNCE_WORDS.search(notice[:5_000]):
+        return True
+    return error_line(notice) is not None
+
+
+def _sender_side(message: Message, returned: Message | None, report_sender: str | None) -> set[str]:
+    addresses = header_addresses(message, "To") + header_addresses(message, "From")
+    if returned is not None:
+        for name in ("From", "Return-Path", "Sender", "Reply-To"):
+            addresses += header_addresses(returned, name)
+    if report_sender:
+        addresses.append(strip_address_type(report_sender))
+    return {address.lower() for address in addresses}
+
+
+def _prose_outcome(
+    address: str, block: str, notice: str, delayed: bool, alone: bool
+) -> RecipientOutcome:
+    """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice."""
+    prose = from_prose(block)
+    text = prose.text if prose.text != address else ""
+    if alone and not prose.has_reply:  # the error may be written before the recipient list
+        text = error_line(notice) or text
+    return RecipientOutcome(
+        recipient=address, diagnostic=text[:_MAX_DIAGNOSTIC] or None, remote_mta=prose.remote_host,
+        delayed_notice=delayed,
+    )  # fmt: skip
+
+
+def _from_reports(
+    reports: list[DsnReport], prose: dict[str, TextRecipient], notice: str, delayed: bool
+) -> list[RecipientOutcome]:
+    outcomes: list[RecipientOutcome] = []
+    seen: set[str] = set()
+    alone = sum(len(report.recipients) for report in reports) == 1
+    for report in reports:
+        for block in report.recipients:
+            address = block.address or ""
+            if address.lower() in seen:
+                continue
+            seen.add(address.lower())
+            diagnostic, remote = block.diagnostic, block.remote_mta
+            if not diagnostic:
+                found = prose.get(address.lower())
+                block_text = found.diagnostic if found else ""
+                from_text = _prose_outcome(address, block_text, notice, delayed, alone)
+                diagnostic, remote = from_text.diagnostic, remote or from_text.remote_mta
+            original = block.original_recipient
+            outcomes.append(
+                RecipientOutcome(
+                    recipient=address,
+                    action=block.action,
+                    status=block.status,
+                    diagnostic=diagnostic,
+                    original_recipient=original if original and original != address else None,
+                    remote_mta=remote,
+                    last_attempt=block.last_attempt,
+                    delayed_notice=delayed,
+                )
+            )
+    return outcomes
+
+
+def outcomes_from_email(
+    message: Message, notice: str, returned: Message | None, reports: list[DsnReport]
+) -> list[RecipientOutcome]:
+    """The per-recipient outcomes a bounce email states (empty when it names none).
+
+    :param message: the parsed email.
+    :param notice: its human-readable notice, cut before the returned message.
+    :param returned: the returned message (or its headers), if included.
+    :param reports: its parsed delivery-status parts.
+    """
+    outcomes = _outcomes(message, notice, returned, reports)
+    if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
+        for outcome in outcomes:
+            # wording inside the recipient's own error is left to the text rules
+            outcome.expired_notice = not is_expiry_notice(outcome.diagnostic or "")
+    return outcomes
+
+
+def _outcomes(
+    message: Message, notice: str, returned: Message | None, reports: list[DsnReport]
+) -> list[RecipientOutcome]:
+    report_sender = next((r.sender for r in reports if r.sender), None)
+    excluded = _sender_side(message, returned, report_sender)
+    subject = header_text(message, "Subject")
+    delayed = is_delay_notice(subject, notice)
+    prose_list = find_recipients(notice, excluded)
+    prose = {item.address.lower(): item for item in prose_list}
+    outcomes = _from_reports(reports, prose, notice, delayed)
+    if outcomes:
+        return outcomes
+    in_text = parse_delivery_status(notice)
+    if in_text.recipients:
+        return _from_reports([in_text], prose, notice, delayed)
+    if not looks_like_bounce(message, notice):
+        return []
+    if prose_list:
+        alone = len(prose_list) == 1
+        return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in prose_list]
+    failed = [
+        a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded
+    ]
+    if not failed:  # sent to oneself: the failed recipient is also the bounce's addressee
+        relaxed = find_recipients(notice, {a.lower() for a in header_addresses(message, "From")})
+        if relaxed:
+            alone = len(relaxed) == 1
+            return [
+                _prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in relaxed
+            ]
+        failed = bracketed_addresses(notice, excluded)
+    if not failed and returned is not None:
+        failed = [a for a in header_addresses(returned, "To") if a.lower() not in excluded][:1]
+    return [_prose_outcome(a, notice, notice, delayed, len(failed) == 1) for a in failed]

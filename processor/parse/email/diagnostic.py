@@ -1,0 +1,148 @@
+"""Turn the prose a bounce writes about one recipient into a diagnostic text.
+
+Prose bounces wrap the remote server's reply in the MTA's own words
+(``SMTP error from remote mail server after RCPT TO:<...>: host mx.example.com
+[192.0.2.1]: 550 5.1.1 ...``, ``Remote host said: ...``, ``did not like our
+final DATA: ...``). The diagnostic keeps the reply itself, starting at its
+reply code as in a ``Diagnostic-Code: smtp; ...`` field, and adds the SMTP
+command it answered in Postfix's words (``(in reply to RCPT TO command)``) so
+every input format reads alike. The remote host named in the prose becomes
+the event's remote MTA.
+
+All patterns use bounded quantifiers only (linear-time search).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["ProseDiagnostic", "error_line", "from_prose", "lead_in_diagnostic"]
+
+MAX_DIAGNOSTIC_CHARS = 1_500
+
+_LEAD_INS = re.compile(
+    r"(?:the error that the other server returned was:|remote (?:host|server) said:|"
+    r"remote server returned|"
+    r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
+    r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
+    r"delivery failed for the following reason:|error message:|could not be delivered because of|"
+    r"the following (?:message|error)[^:\n]{0,40}:|with the following error message:)",
+    re.IGNORECASE,
+)
+# A reply code where a reply starts: line start or after ": ", "<<< ", "[", "#", "reason: ".
+_REPLY_START = re.compile(
+    r"(?:^|(?<=[:\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
+    re.MULTILINE,
+)
+_ENHANCED_START = re.compile(
+    r"(?:^|(?<=[:\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
+)
+_ERROR_LINE = re.compile(
+    r"^[ \t]{0,10}(?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
+    re.MULTILINE,
+)
+_COMMANDS = (
+    (re.compile(r"(?:after|our|to)[ \t]{1,3}(?:RCPT[ \t]{0,3}TO|RCPT\b)|RCPT[ \t]{1,3}TO:|"
+                r"SMTP:RCPT|following RCPT command|does not like recipient|\[RCPT_TO\]|"
+                r"RCPT command", re.IGNORECASE),
+     "RCPT TO"),
+    (re.compile(r"(?:after|our)[ \t]{1,3}MAIL[ \t]{0,3}FROM|>>>[ \t]{0,3}MAIL[ \t]{1,3}From|"
+                r"sender was rejected|\[MAIL_FROM\]", re.IGNORECASE),
+     "MAIL FROM"),
+    (re.compile(r"after end of data|our final DATA|failed after I sent the message|\(DATA\)|"
+                r"after (?:the )?DATA|-{3,10}SMTP command\s{1,4}DATA|TEXT command", re.IGNORECASE),
+     "end of DATA"),
+    (re.compile(r"my name was rejected|after (?:HELO|EHLO)", re.IGNORECASE), "EHLO"),
+)  # fmt: skip
+_CLOSING = {"[": "]", "'": "'", '"': '"', "(": ")"}
+_DASH_LINE = re.compile(r"\n[ \t]{0,5}-{3,80}")
+_REMOTE_HOST = re.compile(
+    r"\b(?:host:?[ \t]{1,3})?([A-Za-z0-9][A-Za-z0-9.\-]{0,252}\.[A-Za-z]{2,24})\.?[ \t]{0,3}"
+    r"\[([0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:]{2,45})\]"
+)
+
+
+@dataclass(slots=True)
+class ProseDiagnostic:
+    """A normalised diagnostic and the remote host the prose names (``mx.example.com [192.0.2.1]``).
+
+    :param has_reply: the text holds a 4yz/5yz reply or a 4.x.x/5.x.x code.
+    """
+
+    text: str
+    remote_host: str | None
+    has_reply: bool = False
+
+
+def lead_in_diagnostic(text: str) -> str:
+    """Text after the last phrase that introduces the remote server's error, if any."""
+    last = None
+    for match in _LEAD_INS.finditer(text):
+        last = match
+    if last is None:
+        return text
+    rest = text[last.end() :].strip()
+    return rest or text
+
+
+def error_line(text: str) -> str | None:
+    """The first line of ``text`` that starts with an SMTP reply or enhanced code."""
+    match = _ERROR_LINE.search(text)
+    if match is None:
+        return None
+    end = text.find("\n", match.start())
+    return text[match.start() : end if end >= 0 else len(text)].strip()
+
+
+def _command(text: str) -> str | None:
+    for pattern, name in _COMMANDS:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def _reply_part(text: str) -> str | None:
+    """``text`` from its first reply code (or enhanced code) on; ``None`` when it has none.
+
+    A reply quoted in brackets or quotes (``[550 5.1.1 User unknown]``,
+    ``'550 5.1.1 ...'``) ends at the closing bracket or quote.
+    """
+    reply = _REPLY_START.search(text)
+    enhanced = _ENHANCED_START.search(text)
+    starts = [m.start(1) for m in (reply, enhanced) if m is not None]
+    if not starts:
+        return None
+    start = min(starts)
+    before = text[max(start - 2, 0) : start].strip()[-1:]
+    closing = _CLOSING.get(before)
+    end = text.find(closing, start) if closing else -1
+    return text[start : end if end > start else len(text)]
+
+
+_VENDOR_NOTATIONS = (
+    (re.compile(r"(?:^|(?<=\s))([45][0-5][0-9]):[ \t]{1,3}"), r"\1 "),  # Yahoo: "550: 5.2.2 ..."
+    (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"),
+     r"\1 \2 "),  # Zoho: "ERROR_CODE :550, ERROR_CODE :5.1.1 ..."
+)  # fmt: skip
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split()).lstrip(":>.-").strip()
+
+
+def from_prose(block: str) -> ProseDiagnostic:
+    """The diagnostic for one recipient's block of prose (see the module docstring)."""
+    for pattern, replacement in _VENDOR_NOTATIONS:
+        block = pattern.sub(replacement, block)
+    command = _command(block)
+    host = _REMOTE_HOST.search(block)
+    introduced = lead_in_diagnostic(block)
+    reply = _reply_part(introduced)
+    # after a reply, a dashed line starts a vendor footer that is not part of it
+    body = introduced if reply is None else _DASH_LINE.split(reply, 1)[0]
+    text = _squeeze(body)[:MAX_DIAGNOSTIC_CHARS]
+    if command and text and "in reply to" not in text:
+        text = f"{text} (in reply to {command} command)"
+    remote = f"{host.group(1)} [{host.group(2)}]" if host is not None else None
+    return ProseDiagnostic(text, remote, reply is not None)

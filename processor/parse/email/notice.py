@@ -1,0 +1,156 @@
+"""The human-readable notice of a bounce email, and what its wording says.
+
+Non-standard bounces (Exim, qmail, Sendmail transcripts, Exchange 2003, Gmail,
+Yahoo, Mail.Ru, Zoho ...) carry their information only in prose. This module
+finds the notice text (the first text part, or the body), cuts it where the
+returned message begins, and recognises wording that says the message was only
+delayed (a warning, not a final failure).
+
+All patterns use bounded quantifiers only (linear-time search).
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from processor.parse.email.message import html_to_text, own_parts, part_text
+
+__all__ = [
+    "cut_returned_message",
+    "first_text",
+    "is_delay_notice",
+    "is_expiry_notice",
+    "returned_start",
+]
+
+MAX_NOTICE_CHARS = 20_000
+"""Characters of notice text kept for recipient and diagnostic search."""
+
+# Lines where a bounce's copy of the original message (or its headers) begins.
+_RETURNED = re.compile(
+    r"^[ \t>]{0,6}(?:"
+    r"[-=*_]{2,80}[ \t]{0,10}(?:this is a copy|below this line|original message|"
+    r"unsent message|the header of the original|returned message|original mail|"
+    r"original message header|message header|copy of (?:the|your) message|"
+    r"end of transcript|rfc822|headers? of (?:the )?(?:original|returned))"
+    r"|(?:original message follows|message headers follow|unsent message follows|"
+    r"below is a copy of the (?:original )?message|original message headers:|"
+    r"included is a copy of the message|the original message (?:headers? )?(?:was|is|are) "
+    r"(?:attached|included|below|follows)|your message reads|--- original message)"
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
+# An inline copy of the returned message without a marker line.
+_INLINE_HEADERS = re.compile(
+    r"^(?:Return-Path|Received|DKIM-Signature|Message-I[Dd]):[ \t]", re.MULTILINE
+)
+
+_DELAY = re.compile(
+    r"(?:this is a warning message only|has (?:not yet|still not) been delivered|"
+    r"delivery to the following recipients? (?:has been|was) delayed|"
+    r"delivery attempts will continue|will (?:continue to )?(?:be )?retr(?:y|ied)|"
+    r"message (?:is|has been) delayed|delay reason|"
+    r"delivery (?:has been |is )?delayed|not been delivered yet|still trying)",
+    re.IGNORECASE,
+)
+_FINAL = re.compile(
+    r"(?:permanent(?:ly)? (?:error|failure|fatal)|failed permanently|i've given up|"
+    r"could not be delivered|giving up|not going to try again|too long in (?:the )?queue|"
+    r"has been in the queue too long|retry timeout exceeded)",
+    re.IGNORECASE,
+)
+# The MTA says it retried for a stated time and gave up (its queue lifetime ran out).
+# "I've given up" alone is not enough: qmail writes it on every permanent failure.
+_EXPIRY = re.compile(
+    r"(?:(?:aborted|abandoned|gave up|given up|giving up|failed|retried|tried|trying)"
+    r"(?:[ \t]{1,3}[\w()]{1,20}){0,3}[ \t]{1,3}(?:after|for)[ \t]{1,3}"
+    r"(?:(?:the|last|past|more than|over)[ \t]{1,3}){0,2}[0-9.]{1,6}[ \t]{0,3}"
+    r"(?:hours?|hour\(s\)|days?|day\(s\)|minutes?)|"
+    r"could not be delivered (?:for|within) [0-9.]{1,6} ?(?:hours?|days?)|"
+    r"could not deliver for the (?:last|past)|too long in (?:the )?queue|"
+    r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached))",
+    re.IGNORECASE,
+)
+_SUBJECT_DELAY = re.compile(
+    r"(?:delay|warning|delivery status notification \(delay\))", re.IGNORECASE
+)
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = str(part.get("Content-Disposition", "")).lower()
+    return disposition.startswith("attachment")
+
+
+def first_text(message: Message) -> str:
+    """The first human-readable text of ``message`` (text/plain preferred over text/html).
+
+    Parts inside a returned ``message/rfc822`` and attachments are not considered.
+    """
+    plain: str | None = None
+    html: str | None = None
+    for part in own_parts(message):
+        content_type = part.get_content_type()
+        if content_type.startswith("message/") or content_type.endswith("rfc822-headers"):
+            continue
+        if part.is_multipart() or _is_attachment(part):
+            continue
+        if content_type == "text/plain" and plain is None:
+            text = part_text(part)
+            if text.strip():
+                plain = text
+        elif content_type == "text/html" and html is None:
+            html = html_to_text(part_text(part))
+        if plain is not None:
+            break
+    if plain is not None:
+        return plain
+    return html or _broken_multipart_text(message)
+
+
+def _broken_multipart_text(message: Message) -> str:
+    """Text of a multipart whose boundary is missing or wrong (the parser kept its body as text)."""
+    for part in own_parts(message):
+        payload = part.get_payload()
+        if (
+            part.get_content_maintype() in ("multipart", "text")
+            and isinstance(payload, str)
+            and payload.strip()
+        ):
+            return part_text(part)
+        preamble = part.preamble if part.is_multipart() else None
+        if preamble and preamble.strip():
+            return preamble[: MAX_NOTICE_CHARS * 5]
+    return ""
+
+
+def returned_start(text: str) -> int:
+    """Index in ``text`` of the line where a copy of the returned message begins (or its length)."""
+    window = text[: MAX_NOTICE_CHARS * 5]
+    end = len(text)
+    marker = _RETURNED.search(window)
+    if marker is not None:
+        end = marker.start()
+    inline = _INLINE_HEADERS.search(window, 0, min(end, len(window)))
+    if inline is not None and inline.start() > 0:
+        end = inline.start()
+    return end
+
+
+def cut_returned_message(text: str) -> str:
+    """``text`` before the returned message, at most :data:`MAX_NOTICE_CHARS` characters."""
+    return text[: min(returned_start(text), MAX_NOTICE_CHARS)]
+
+
+def is_expiry_notice(text: str) -> bool:
+    """True when the notice says the MTA gave up after retrying for a stated time."""
+    return _EXPIRY.search(text) is not None
+
+
+def is_delay_notice(subject: str | None, text: str) -> bool:
+    """True when the notice says delivery is only delayed (a warning; the MTA keeps trying)."""
+    if _FINAL.search(text):
+        return False
+    if _DELAY.search(text):
+        return True
+    return bool(subject and _SUBJECT_DELAY.search(subject) and "fail" not in subject.lower())

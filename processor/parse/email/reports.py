@@ -1,0 +1,137 @@
+"""Emails that are not bounces: feedback-loop complaints and automatic replies.
+
+- ARF feedback reports (RFC 5965): ``multipart/report; report-type=feedback-report``
+  with a ``message/feedback-report`` part (``Feedback-Type``, ``Original-Rcpt-To``,
+  ``Original-Mail-From``, ``Arrival-Date``, ``Source-IP``, ``Reported-Domain``),
+  and Microsoft's JMRP reports (a forwarded ``message/rfc822`` carrying
+  ``X-HmXmrOriginalRecipient``, sent by the Junk Mail Reporting Program,
+  https://learn.microsoft.com/en-us/defender-office-365/junk-mail-reporting-program).
+- Automatic replies (RFC 3834 §5: ``Auto-Submitted: auto-replied``; also the
+  widespread non-standard ``X-Autoreply``, ``X-Autorespond``,
+  ``Precedence: auto_reply`` headers and "Out of Office"/"Automatic reply"
+  subjects). Bounces carry ``Auto-Submitted`` too (RFC 3464 reports are
+  auto-replied), so :func:`is_auto_reply` is only asked once an email turned
+  out not to be a bounce.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+
+from processor.parse.email.dsn import strip_address_type
+from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
+
+__all__ = ["Feedback", "is_auto_reply", "parse_feedback"]
+
+_MAX_FEEDBACK_RECIPIENTS = 100
+_FIELD = re.compile(
+    r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:[ \t]{0,20}(.{0,2000})$", re.MULTILINE
+)
+_AUTO_SUBJECT = re.compile(
+    r"^[ \t]{0,5}(?:auto(?:matic)?[ \-_]?(?:reply|response|answer|antwort|respuesta|risposta)|"
+    r"auto:|autoreply|out of (?:the )?office|away from (?:the )?office|on vacation|vacation|"
+    r"abwesenheit|réponse automatique|reponse automatique|absence|i am away|i'm away|"
+    r"away until|ooo\b)",
+    re.IGNORECASE,
+)
+_BOUNCE_SENDER = re.compile(
+    r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE
+)
+
+
+@dataclass(slots=True)
+class Feedback:
+    """One complaint report.
+
+    :param feedback_type: RFC 5965 ``Feedback-Type`` (``abuse``, ``fraud``, ``opt-out``,
+        ``auth-failure``, ``not-spam``, ``virus``, ``other``), lowercased.
+    :param recipients: the complained-about recipients (``Original-Rcpt-To``, or
+        the returned message's ``To``).
+    :param arrival_date: ``Arrival-Date`` / ``Received-Date`` text, if any.
+    :param source_ip: ``Source-IP``, if any.
+    :param reporter: ``Reporting-MTA`` or ``User-Agent`` of the report.
+    """
+
+    feedback_type: str
+    recipients: list[str]
+    arrival_date: str | None
+    source_ip: str | None
+    reporter: str | None
+
+
+def _fields(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for match in _FIELD.finditer(text):
+        found.setdefault(match.group(1).lower(), []).append(match.group(2).strip())
+    return found
+
+
+def _first(fields: dict[str, list[str]], *names: str) -> str | None:
+    for name in names:
+        if fields.get(name):
+            return fields[name][0]
+    return None
+
+
+def _returned_message(message: Message) -> Message | None:
+    for part in own_parts(message):
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                return inner[0]
+        if content_type in ("text/rfc822-headers", "text/rfc822-header", "message/rfc822-headers"):
+            from email import message_from_string
+            from email.policy import compat32
+
+            return message_from_string(part_text(part), policy=compat32)
+    return None
+
+
+def _arf_part(message: Message) -> Message | None:
+    for part in own_parts(message):
+        if part.get_content_type() == "message/feedback-report":
+            return part
+    return None
+
+
+def parse_feedback(message: Message) -> Feedback | None:
+    """Return the complaint when ``message`` is an ARF or JMRP report, else ``None``."""
+    report = _arf_part(message)
+    returned = _returned_message(message)
+    if report is not None:
+        fields = _fields(part_text(report))
+        recipients = [strip_address_type(value) for value in fields.get("original-rcpt-to", [])]
+        if not recipients and returned is not None:
+            recipients = header_addresses(returned, "To")
+        feedback_type = (_first(fields, "feedback-type") or "abuse").split() or ["abuse"]
+        return Feedback(
+            feedback_type=feedback_type[0].lower(),
+            recipients=[r for r in recipients if "@" in r][:_MAX_FEEDBACK_RECIPIENTS],
+            arrival_date=_first(fields, "arrival-date", "received-date"),
+            source_ip=_first(fields, "source-ip"),
+            reporter=_first(fields, "reporting-mta", "user-agent"),
+        )
+    if returned is not None and returned.get("X-HmXmrOriginalRecipient"):
+        recipients = header_addresses(returned, "X-HmXmrOriginalRecipient")
+        return Feedback("abuse", recipients[:_MAX_FEEDBACK_RECIPIENTS], None, None, "jmrp")
+    return None
+
+
+def is_auto_reply(message: Message) -> bool:
+    """True when ``message`` declares itself an automatic reply and is not from a mailer daemon."""
+    sender = (header_addresses(message, "From") or [""])[0]
+    if _BOUNCE_SENDER.match(sender):
+        return False
+    auto_submitted = (header_text(message, "Auto-Submitted") or "").lower()
+    if auto_submitted.startswith("auto-replied"):
+        return True
+    if header_text(message, "X-Autoreply") or header_text(message, "X-Autorespond"):
+        return True
+    precedence = (header_text(message, "Precedence") or "").lower()
+    if precedence == "auto_reply":
+        return True
+    subject = header_text(message, "Subject") or ""
+    return bool(_AUTO_SUBJECT.search(subject))

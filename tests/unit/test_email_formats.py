@@ -1,0 +1,208 @@
+"""Bounce emails of each format -> one record per recipient, with codes, verdict and reason.
+
+Fixtures are our own anonymised emails (tests/fixtures/email/), one per layout:
+RFC 3464 DSNs (Postfix, delayed, expired, global DSN, base64 + CRLF + ISO-2022-JP),
+prose bounces (Exim, qmail, Gmail, Exchange 2003, Exchange Online, Yahoo), ARF,
+Microsoft JMRP, an automatic reply, SES notifications delivered by SNS email.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from processor.enrich import enrich_payload
+from processor.model import Action, DeliveryStatus, EnrichedRecord, Reason, Verdict
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
+REFERENCE_TIME = 1_800_000_000.0
+
+
+def records(name: str) -> list[EnrichedRecord]:
+    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
+    assert result.errors == [], result.errors
+    return result.records
+
+
+def summary(record: EnrichedRecord) -> dict[str, Any]:
+    return {
+        "recipient": record.recipient,
+        "status": record.delivery_status,
+        "enhanced": record.enhanced_status.code if record.enhanced_status else None,
+        "reply": record.reply_code.code if record.reply_code else None,
+        "verdict": record.verdict,
+        "reason": record.reason,
+    }
+
+
+def row(
+    recipient: str, status: DeliveryStatus, enhanced: str | None, reply: int | None,
+    verdict: Verdict, reason: Reason,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "recipient": recipient, "status": status, "enhanced": enhanced, "reply": reply,
+        "verdict": verdict, "reason": reason,
+    }  # fmt: skip
+
+
+BOUNCED, EXPIRED, DEFERRED = DeliveryStatus.BOUNCED, DeliveryStatus.EXPIRED, DeliveryStatus.DEFERRED
+HARD, SOFT = Verdict.HARD, Verdict.SOFT
+
+CASES = {
+    "postfix-dsn-two-recipients.eml": [
+        row("alice@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+        row("carol@example.com", BOUNCED, "5.2.2", 552, SOFT, Reason.MAILBOX_FULL),
+    ],
+    "dsn-delayed.eml": [
+        row("dave@example.com", DEFERRED, "4.4.1", None, SOFT, Reason.NETWORK_ERROR)
+    ],
+    "dsn-expired.eml": [row("dave@example.com", EXPIRED, "4.2.2", 452, SOFT, Reason.EXPIRED)],
+    "global-dsn-utf8.eml": [
+        row("zoë@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
+    ],
+    "crlf-base64-dsn-iso2022jp.eml": [
+        row("victor@example.jp", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
+    ],
+    "exim-two-recipients.eml": [
+        row("erin@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+        row("frank@example.com", BOUNCED, "5.7.1", 554, SOFT, Reason.CONTENT_REJECTED),
+    ],
+    "qmail-prose.eml": [
+        row("grace@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+        row("heidi@example.com", BOUNCED, "5.1.8", 553, SOFT, Reason.SENDER_REJECTED),
+    ],
+    "gmail-prose.eml": [row("judy@example.com", BOUNCED, "5.2.2", 552, SOFT, Reason.MAILBOX_FULL)],
+    "exchange-2003-prose.eml": [
+        row("leo@example.net", BOUNCED, None, None, HARD, Reason.USER_UNKNOWN)
+    ],
+    "office365-ndr.eml": [
+        row("niaj@example.com", BOUNCED, "5.1.10", 550, HARD, Reason.USER_UNKNOWN)
+    ],
+    "yahoo-prose.eml": [
+        row("peggy@example.com", BOUNCED, "5.2.1", 550, HARD, Reason.MAILBOX_DISABLED)
+    ],
+    # a provider's own ISO-2022-JP notice with the MTA's whole report pasted below it as text
+    # Google Groups refuses a post in the sender's language, without an SMTP code
+    "google-groups-fr.eml": [
+        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
+    ],
+    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all
+    "gateway-gave-up-prose.eml": [
+        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.EXPIRED)
+    ],
+    "forwarded-report-iso2022jp.eml": [
+        row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.EXPIRED)
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bounce_formats(name: str) -> None:
+    assert [summary(r) for r in records(name)] == CASES[name]
+
+
+def test_every_fixture_is_covered() -> None:
+    covered = set(CASES) | {
+        "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
+        "ses-sns-email-folded.eml", "not-a-bounce.eml",
+    }  # fmt: skip
+    assert {p.name for p in FIXTURES.glob("*.eml")} == covered
+
+
+def test_dsn_fields_and_returned_message() -> None:
+    alice, carol = records("postfix-dsn-two-recipients.eml")
+    assert alice.source_format == "email"
+    assert alice.original_recipient == "info@example.com"
+    assert carol.original_recipient is None  # same as the final recipient
+    assert alice.sender == "news@example.org"
+    assert alice.queue_id == "4F3C2A1B9D"
+    assert alice.mta_host == "mx1.example.net"
+    assert alice.remote_mta == alice.relay == "mx.example.com"
+    assert alice.event_time == "2026-11-29T10:00:04Z"  # Last-Attempt-Date
+    assert carol.event_time == "2026-11-29T10:00:01Z"  # no Last-Attempt-Date: Arrival-Date
+    assert alice.smtp_command is None
+    assert alice.diagnostic is not None
+    assert alice.diagnostic.startswith(
+        "smtp; 550 5.1.1 <alice@example.com>: Recipient address rejected"
+    )
+    assert alice.original_message == {
+        "message_id": "<newsletter-2026-11@example.org>",
+        "from": "Example News <news@example.org>",
+        "to": "info@example.com, carol@example.com",
+        "subject": "November news \u2014 issue 11",  # RFC 2047 encoded word decoded
+    }
+    assert alice.action is Action.SUPPRESS and carol.action is Action.RETRY
+
+
+def test_event_ids_are_stable_and_distinct_per_recipient() -> None:
+    first = [r.event_id for r in records("postfix-dsn-two-recipients.eml")]
+    again = [r.event_id for r in records("postfix-dsn-two-recipients.eml")]
+    assert first == again
+    assert len(set(first)) == 2
+
+
+def test_event_id_without_message_id_uses_the_bytes() -> None:
+    raw = (FIXTURES / "dsn-delayed.eml").read_bytes()
+    without = raw.replace(b"Message-ID: <20261130081500.77AA@relay.example.net>\n", b"")
+    other = without.replace(b"still being retried", b"still being retried!")
+    ids = [
+        enrich_payload(data, reference_time=REFERENCE_TIME).records[0].event_id
+        for data in (raw, without, other)
+    ]
+    assert len(set(ids)) == 3
+
+
+def test_prose_bounce_remote_host_and_command() -> None:
+    erin, frank = records("exim-two-recipients.eml")
+    assert erin.remote_mta == "mx.example.com [192.0.2.10]"
+    assert erin.smtp_command == "RCPT TO"
+    assert frank.smtp_command == "DATA"
+    assert erin.original_message is not None
+    assert erin.original_message["message_id"] == "<order-1234@example.org>"
+    assert erin.sender == "shop@example.org"  # Return-path of the returned message
+
+
+def test_report_pasted_below_a_notice_is_the_evidence() -> None:
+    # the notice's contact address is not a recipient; the pasted report's fields are used
+    (walter,) = records("forwarded-report-iso2022jp.eml")
+    assert walter.original_recipient == "sales@example.jp"
+    assert walter.sender == "tanaka@example.org"  # X-Postfix-Sender of the pasted report
+    assert walter.original_message is not None
+    assert walter.original_message["message_id"] == "<quote-2026-11-27@example.org>"
+    assert walter.diagnostic is not None and "421 Service not" in walter.diagnostic
+
+
+def test_sender_side_addresses_are_never_recipients() -> None:
+    # the qmail notice names the sender in "<alerts@example.org>: Sender address rejected"
+    assert [r.recipient for r in records("qmail-prose.eml")] == [
+        "grace@example.com",
+        "heidi@example.com",
+    ]
+
+
+def test_ses_notification_delivered_by_email() -> None:
+    for name in ("ses-sns-email.eml", "ses-sns-email-folded.eml"):
+        (record,) = records(name)
+        assert record.platform == "ses"
+        assert record.platform_classification == "Permanent/General"
+        assert (record.recipient, record.verdict, record.reason) == (
+            "ursula@example.com", HARD, Reason.USER_UNKNOWN,
+        )  # fmt: skip
+        assert record.remote_mta == "192.0.2.60"
+        assert record.original_message is not None
+        assert record.original_message["message_id"] == "<status-7@example.org>"
+
+
+def test_records_match_the_published_schema() -> None:
+    import jsonschema  # type: ignore[import-untyped]
+    import orjson
+
+    from processor.record import load_schema, serialize
+
+    schema = load_schema()
+    platforms = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
+    for path in [*FIXTURES.glob("*.eml"), *platforms.glob("*.json")]:
+        for record in enrich_payload(path.read_bytes(), reference_time=REFERENCE_TIME).records:
+            jsonschema.validate(orjson.loads(serialize(record)), schema)

@@ -1,0 +1,131 @@
+"""Emails that are not bounces: ARF complaints (RFC 5965), JMRP, automatic replies (RFC 3834).
+
+Their reason is ``complaint`` or ``auto_reply``; they are not bounces, so the
+verdict is ``unknown`` and the action ``none``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from processor.enrich import enrich_payload
+from processor.errors import UnrecognisedPayloadError
+from processor.model import Action, DeliveryStatus, Reason, Verdict
+from processor.parse.email import parse_email
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
+
+
+def only_record(name: str):  # type: ignore[no-untyped-def]
+    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=1_800_000_000.0)
+    assert result.errors == []
+    (record,) = result.records
+    return record
+
+
+def test_arf_abuse_report_is_a_complaint() -> None:
+    record = only_record("arf-abuse.eml")
+    assert record.recipient == "quentin@example.net"  # Original-Rcpt-To
+    assert (record.verdict, record.reason, record.action) == (
+        Verdict.UNKNOWN,
+        Reason.COMPLAINT,
+        Action.NONE,
+    )
+    assert record.rule_id == "report.complaint"
+    assert record.delivery_status is DeliveryStatus.UNKNOWN
+    assert record.diagnostic == "feedback-report; Feedback-Type: abuse; Source-IP: 192.0.2.33"
+    assert record.event_time == "2026-12-06T09:00:00Z"  # Arrival-Date
+    assert record.original_message is not None
+    assert record.original_message["message_id"] == "<offers-49@example.org>"
+
+
+def test_arf_without_original_rcpt_to_uses_the_returned_message() -> None:
+    raw = (
+        (FIXTURES / "arf-abuse.eml")
+        .read_bytes()
+        .replace(b"Original-Rcpt-To: <quentin@example.net>\n", b"")
+    )
+    (event,) = parse_email(raw)
+    assert event.recipient == "quentin@example.net"
+    assert event.preset_reason is Reason.COMPLAINT
+
+
+def test_feedback_type_is_kept() -> None:
+    raw = (
+        (FIXTURES / "arf-abuse.eml")
+        .read_bytes()
+        .replace(b"Feedback-Type: abuse", b"Feedback-Type: opt-out")
+    )
+    (event,) = parse_email(raw)
+    assert event.diagnostic is not None and "Feedback-Type: opt-out" in event.diagnostic
+
+
+def test_microsoft_jmrp_report_is_a_complaint() -> None:
+    record = only_record("jmrp-complaint.eml")
+    assert (record.recipient, record.reason, record.verdict) == (
+        "rupert@example.com", Reason.COMPLAINT, Verdict.UNKNOWN,
+    )  # fmt: skip
+
+
+def test_vacation_reply_is_an_auto_reply() -> None:
+    record = only_record("vacation-auto-reply.eml")
+    assert record.recipient == "sybil@example.com"  # the person who is away
+    assert (record.verdict, record.reason, record.action) == (
+        Verdict.UNKNOWN,
+        Reason.AUTO_REPLY,
+        Action.NONE,
+    )
+    assert record.rule_id == "report.auto_reply"
+    assert record.original_message == {"message_id": "<weekly-news-50@example.org>"}  # In-Reply-To
+
+
+@pytest.mark.parametrize(
+    ("subject", "header"),
+    [
+        (b"Re: news", b"X-Autoreply: yes"),
+        (b"Re: news", b"Precedence: auto_reply"),
+        (b"Automatic reply: Weekly news", b"X-Mailer: example"),
+    ],
+)
+def test_other_auto_reply_markers(subject: bytes, header: bytes) -> None:
+    raw = (FIXTURES / "vacation-auto-reply.eml").read_bytes()
+    raw = raw.replace(b"Auto-Submitted: auto-replied\n", header + b"\n")
+    raw = raw.replace(b"Out of Office: Weekly news", subject)
+    (event,) = parse_email(raw)
+    assert event.preset_reason is Reason.AUTO_REPLY
+
+
+def test_an_email_without_auto_reply_markers_is_not_an_auto_reply() -> None:
+    raw = (FIXTURES / "vacation-auto-reply.eml").read_bytes()
+    raw = raw.replace(b"Auto-Submitted: auto-replied\n", b"").replace(
+        b"Out of Office: Weekly news", b"Re: news"
+    )
+    with pytest.raises(UnrecognisedPayloadError):
+        parse_email(raw)
+
+
+def test_a_bounce_marked_auto_replied_is_still_a_bounce() -> None:
+    # RFC 3464 reports carry "Auto-Submitted: auto-replied" too (the Postfix fixture does)
+    (first, _) = parse_email((FIXTURES / "postfix-dsn-two-recipients.eml").read_bytes())
+    assert first.preset_reason is None
+    assert first.status is DeliveryStatus.BOUNCED
+
+
+def test_an_ordinary_email_is_not_recognised() -> None:
+    with pytest.raises(UnrecognisedPayloadError):
+        parse_email((FIXTURES / "not-a-bounce.eml").read_bytes())
+    result = enrich_payload((FIXTURES / "not-a-bounce.eml").read_bytes())
+    assert result.records == []
+    assert [e.error_class for e in result.errors] == ["unrecognised_format"]
+
+
+def test_redacted_arf_report_gives_one_record_without_recipient() -> None:
+    raw = (FIXTURES / "arf-abuse.eml").read_bytes()
+    raw = raw.replace(b"Original-Rcpt-To: <quentin@example.net>\n", b"").replace(
+        b"To: <quentin@example.net>\n", b""
+    )
+    (event,) = parse_email(raw)
+    assert event.recipient is None
+    assert event.preset_reason is Reason.COMPLAINT
