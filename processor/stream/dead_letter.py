@@ -45,7 +45,10 @@ def header_bytes(headers: Sequence[tuple[str, str | bytes | None]]) -> int:
     return total
 
 
-def record_bytes(key: bytes | None, value: bytes | None, headers: Headers) -> int:
+HeaderItems = Sequence[tuple[str, str | bytes | None]]
+
+
+def record_bytes(key: bytes | None, value: bytes | None, headers: HeaderItems) -> int:
     """Size that counts against ``message.max.bytes``: key + value + headers."""
     return len(key or b"") + len(value or b"") + header_bytes(headers)
 
@@ -53,8 +56,8 @@ def record_bytes(key: bytes | None, value: bytes | None, headers: Headers) -> in
 def fit_dead_letter(
     key: bytes | None,
     value: bytes | None,
-    original_headers: Headers,
-    error_headers: Headers,
+    original_headers: HeaderItems,
+    error_headers: HeaderItems,
     limit: int,
 ) -> tuple[bytes | None, bytes | None, Headers]:
     """Key, value and headers of a dead-letter record no larger than ``limit`` bytes.

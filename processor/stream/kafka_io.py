@@ -169,12 +169,36 @@ def output_headers(topic: str, partition: int, offset: int, schema_version: int)
     return [*_constant_headers(topic, partition, schema_version), (_OFFSET_HEADER, b"%d" % offset)]
 
 
+UNREADABLE_HEADERS = HEADER_PREFIX + "original.headers.unreadable"
+
+
+def _header_value(value: object) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return str(value).encode("utf-8", "replace")
+
+
+def _header_name(name: object) -> str:
+    text = str(name)
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
 def message_headers(msg: Message) -> Headers:
-    """A consumed message's headers as a list of ``(name, value)`` (empty when none)."""
-    headers = msg.headers() or []
-    if isinstance(headers, dict):  # consumed messages carry a list; the stub also allows a dict
-        return list(headers.items())
-    return list(headers)
+    """A message's headers as ``(name, bytes or None)`` pairs (empty when none).
+
+    Consumed messages carry a list of ``(str, bytes | None)``; anything else a client or
+    a test may hand over (a dict, ``str`` or ``int`` values) is normalised, and headers
+    the client cannot decode (a header name that is not UTF-8) become one
+    ``bounce-processor.original.headers.unreadable`` header instead of an exception.
+    """
+    try:
+        headers = msg.headers() or []
+        items = headers.items() if isinstance(headers, dict) else headers
+        return [(_header_name(name), _header_value(value)) for name, value in items]
+    except (UnicodeError, ValueError, TypeError, SystemError) as exc:
+        return [(UNREADABLE_HEADERS, type(exc).__name__.encode())]
 
 
 def dead_letter_headers(msg: Message, error_class: str, message: str) -> Headers:
