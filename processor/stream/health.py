@@ -10,6 +10,8 @@ Startup Probes" (kubernetes.io/docs/tasks/configure-pod-container/).
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -79,7 +81,8 @@ class HealthState:
 
 
 def health_app(state: HealthState, registry: CollectorRegistry) -> WSGIApp:
-    """WSGI app routing ``/healthz``, ``/readyz``, ``/metrics``; 404 elsewhere."""
+    """WSGI app routing ``/healthz``, ``/readyz``, ``/metrics`` (GET and HEAD only, 405
+    otherwise); 404 elsewhere, without echoing the path."""
     metrics_app = make_wsgi_app(registry)
 
     def probe(check: Callable[[], tuple[bool, str]], start_response: StartResponse) -> list[bytes]:
@@ -89,6 +92,12 @@ def health_app(state: HealthState, registry: CollectorRegistry) -> WSGIApp:
         return [f"{'ok' if ok else 'not ok'}: {reason}\n".encode()]
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            start_response(
+                "405 Method Not Allowed",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Allow", "GET, HEAD")],
+            )
+            return [b"method not allowed\n"]
         path = environ.get("PATH_INFO", "")
         if path == "/healthz":
             return probe(state.liveness, start_response)
@@ -103,26 +112,110 @@ def health_app(state: HealthState, registry: CollectorRegistry) -> WSGIApp:
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per connection, at most ``max_connections`` at once; the rest are
+    closed on arrival (shed) rather than queued behind slow clients."""
+
     daemon_threads = True
     allow_reuse_address = True
+    max_connections = 64
+
+    def server_activate(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        super().server_activate()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that timed out or sent garbage: no traceback on stderr."""
 
 
 class _QuietHandler(WSGIRequestHandler):
+    """Per-connection limits: ``timeout`` seconds per socket read or write, and
+    ``deadline`` seconds for the whole request (a client trickling a byte at a time is
+    cut off). Requests larger than 64 KiB per line or 100 headers get 414 / 431
+    (``http.server``)."""
+
+    timeout = 5.0
+    deadline = 15.0
+
+    def setup(self) -> None:
+        super().setup()
+        self._cutoff = threading.Timer(self.deadline, self._cut)
+        self._cutoff.daemon = True
+        self._cutoff.start()
+
+    def finish(self) -> None:
+        self._cutoff.cancel()
+        super().finish()
+
+    def _cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Probes every few seconds would flood the logs: stay silent."""
+
+    def version_string(self) -> str:
+        """``Server`` header of error responses (400, 414, 431): no versions."""
+        return "bounce-processor"
+
+
+def _no_server_version(app: WSGIApp) -> WSGIApp:
+    """Answer ``Server: bounce-processor`` instead of the Python and wsgiref versions."""
+
+    def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        def respond(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            return start_response(status, [*headers, ("Server", "bounce-processor")], *exc)
+
+        return app(environ, respond)
+
+    return wrapped
 
 
 class HttpServer:
     """The health/metrics server in a daemon thread.
 
-    :param host: address to bind (``0.0.0.0`` in a pod).
+    It serves only what ``app`` routes, answers ``Server: bounce-processor`` (no
+    versions), and bounds what a client can hold: ``request_timeout`` seconds per read
+    or write, ``request_deadline`` seconds per request, ``max_connections`` at once
+    (further connections are closed on arrival). Bind it to the pod address and keep
+    it behind a NetworkPolicy: the limits bound the damage, they do not authenticate.
+
+    :param host: address to bind (``0.0.0.0`` in a pod, ``127.0.0.1`` for local only).
     :param port: TCP port; 0 picks a free one (see :attr:`port`).
     :raises OSError: when the address cannot be bound.
     """
 
-    def __init__(self, host: str, port: int, app: WSGIApp) -> None:
-        self._server = make_server(
-            host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: WSGIApp,
+        *,
+        request_timeout: float = 5.0,
+        request_deadline: float = 15.0,
+        max_connections: int = 64,
+    ) -> None:
+        handler = type(
+            "_Handler", (_QuietHandler,), {"timeout": request_timeout, "deadline": request_deadline}
+        )
+        server = type("_Server", (_ThreadingServer,), {"max_connections": max_connections})
+        self._server: WSGIServer = make_server(
+            host, port, _no_server_version(app), server_class=server, handler_class=handler
         )
         self.port: int = self._server.server_port
         self._thread = threading.Thread(

@@ -49,6 +49,31 @@ class ProduceError(StreamError):
     """``Producer.produce`` refused a record outright (not a full queue): stop, commit nothing."""
 
 
+class KafkaSetupError(StreamError):
+    """TLS or authentication failed before any broker was reached: a setting is wrong."""
+
+
+#: librdkafka errors that, before any broker was ever reached, mean a wrong setting;
+#: the message names the settings to check (librdkafka CONFIGURATION.md names, and the
+#: environment variables that set them). Waiting would not help: fail fast.
+SETUP_ERRORS: dict[int, str] = {
+    KafkaError._SSL: (
+        "TLS with the broker failed; check ssl.ca.location (KAFKA_SSL_CA_LOCATION) and "
+        "security.protocol (KAFKA_SECURITY_PROTOCOL), and for client certificates "
+        "ssl.certificate.location and ssl.key.location"
+    ),
+    KafkaError._AUTHENTICATION: (
+        "the broker refused the credentials; check sasl.mechanism, sasl.username and "
+        "sasl.password (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD) "
+        "or the sasl.oauthbearer.* settings"
+    ),
+    KafkaError.SASL_AUTHENTICATION_FAILED: (
+        "the broker refused the credentials; check sasl.mechanism, sasl.username and "
+        "sasl.password (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)"
+    ),
+}
+
+
 class ClientEvents:
     """Callbacks shared by the consumer and producer: errors, statistics, delivery reports.
 
@@ -61,6 +86,7 @@ class ClientEvents:
         self._health = health
         self._metrics = metrics
         self.failure: StreamError | None = None
+        self.connected = False  # a broker was reached at least once
 
     def _latch(self, error: StreamError) -> None:
         if self.failure is None:
@@ -81,11 +107,20 @@ class ClientEvents:
             )
 
     def error_cb(self, client: str) -> Callable[[KafkaError], None]:
-        """``error_cb`` for ``client``: fatal errors latch, broker loss flips readiness."""
+        """``error_cb`` for ``client``: fatal errors latch, broker loss flips readiness.
+
+        A TLS or authentication error before any broker was reached latches a
+        :class:`KafkaSetupError` naming the settings to check (:data:`SETUP_ERRORS`);
+        after a first connection the same errors are logged and retried.
+        """
 
         def on_error(err: KafkaError) -> None:
             if err.fatal():
                 self._latch(FatalKafkaError(f"{client}: {err.name()}: {err.str()}"))
+                return
+            hint = SETUP_ERRORS.get(err.code())
+            if hint is not None and not self.connected:
+                self._latch(KafkaSetupError(f"{client}: {hint} ({err.name()}: {err.str()})"))
                 return
             if err.code() == KafkaError._ALL_BROKERS_DOWN:
                 self._health.set_reachable(client, False)
@@ -103,9 +138,9 @@ class ClientEvents:
         def on_stats(raw: str) -> None:
             stats = orjson.loads(raw)
             brokers = stats.get("brokers", {}).values()
-            self._health.set_reachable(
-                client, any(b.get("state") == "UP" for b in brokers if b.get("nodeid", -1) >= 0)
-            )
+            up = any(b.get("state") == "UP" for b in brokers if b.get("nodeid", -1) >= 0)
+            self._health.set_reachable(client, up)
+            self.connected = self.connected or up
             if client == "producer":
                 self._metrics.queue.set(stats.get("msg_cnt", 0))
                 return

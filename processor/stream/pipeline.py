@@ -268,6 +268,7 @@ class Pipeline:
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         added = {(tp.topic, tp.partition) for tp in partitions}
+        self.events.connected = True  # an assignment means the brokers answered
         self._health.assigned = self._health.assigned | added
         self._metrics.rebalances.labels(event="assign").inc()
         log.info("partitions assigned", partitions=sorted(added))

@@ -20,7 +20,6 @@ import os
 import random
 import signal
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -34,10 +33,10 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from processor.enrich import enrich_payload
 from processor.errors import PayloadError
+from tests.integration.feeder import Feeder
 from tests.integration.helpers import (
     committed,
     create_topics,
-    produce,
     read_all,
     source,
     start_processor,
@@ -227,34 +226,6 @@ def _start(bootstrap: str, names: dict[str, str], log: Any, instance: str) -> An
         log=log,
         extra=[*EXACTLY_ONCE, "--instance-id", instance],
     )
-
-
-class Feeder(threading.Thread):
-    """Produces the input a slice at a time while instances come and go, so every kill
-    lands mid-stream (the loop drains a pre-filled topic in a second or two); what is
-    left when :meth:`finish` is called goes out at once."""
-
-    def __init__(self, bootstrap: str, topic: str, lines: list[bytes], per_second: int) -> None:
-        super().__init__(daemon=True)
-        self.bootstrap, self.topic, self.lines = bootstrap, topic, lines
-        self.slice = max(1, per_second // 4)
-        self.hurry = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            for start in range(0, len(self.lines), self.slice):
-                produce(self.bootstrap, self.topic, self.lines[start : start + self.slice])
-                self.hurry.wait(0.25)
-        except BaseException as exc:  # reported by finish()
-            self.error = exc
-
-    def finish(self) -> int:
-        """Produce the rest now; returns how many messages were produced in all."""
-        self.hurry.set()
-        self.join(300)
-        assert not self.is_alive() and self.error is None, self.error
-        return len(self.lines)
 
 
 def _topics(bootstrap: str, count: int, per_second: int) -> tuple[dict[str, str], Feeder]:
