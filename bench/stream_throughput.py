@@ -139,6 +139,8 @@ def _samples(port: int) -> dict[str, float]:
 def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
     """`python -m processor run` as a subprocess; returns (msg/s, peak RSS bytes)."""
     port, tag = free_port(), uuid.uuid4().hex[:8]
+    for name in (f"bench-out-{tag}", f"bench-dlq-{tag}"):  # the processor creates no topics
+        create_topic(bootstrap, name, 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
     env["PYTHONPATH"] = str(ROOT)
     args = [

@@ -86,13 +86,24 @@ class ExtractedCodes(NamedTuple):
 _NONE = ExtractedCodes(None, None)
 
 
-@lru_cache(maxsize=4096)
+#: Longer text is never a code (``#5.123.123`` is 10 characters) and is not cached:
+#: the cache would otherwise keep up to 4096 remote strings of any length.
+_MAX_CODE_TEXT = 32
+
+
 def normalise_enhanced(code: str) -> str | None:
     """Return ``code`` as a canonical RFC 3463 code, or ``None`` if malformed.
 
     Leading zeros are dropped (``5.01.001`` -> ``5.1.1``); class must be 2, 4
     or 5 and subject/detail 1-3 digits (RFC 3463 §2).
     """
+    if len(code) > _MAX_CODE_TEXT:
+        return None
+    return _normalise_enhanced(code)
+
+
+@lru_cache(maxsize=4096)
+def _normalise_enhanced(code: str) -> str | None:
     parts = code.strip().lstrip("#").split(".")
     if len(parts) != 3 or parts[0] not in ("2", "4", "5"):
         return None

@@ -46,7 +46,16 @@ def produce_lines(
         if err is not None and len(failures) < 10:
             failures.append(f"{err.name()}: {err.str()}")
 
-    conf: dict[str, Any] = {**kafka.producer(), "linger.ms": 50, "on_delivery": on_delivery}
+    # A one-shot tool may let the broker create the topic (if the broker allows it); the
+    # processor itself never does (config.PRODUCER_DEFAULTS). A configured value wins.
+    conf: dict[str, Any] = {
+        **kafka.producer(),
+        "allow.auto.create.topics": kafka.producer_only.get(
+            "allow.auto.create.topics", kafka.common.get("allow.auto.create.topics", True)
+        ),
+        "linger.ms": 50,
+        "on_delivery": on_delivery,
+    }
     producer = Producer(conf, logger=librdkafka_logger())
     sent = 0
     with tqdm(total=total_bytes, unit="B", unit_scale=True, disable=not progress) as bar:

@@ -91,3 +91,24 @@ def test_headers_of_odd_types_and_sizes(headers: Any) -> None:
     outcome = handle(b"{not json", key=b"k" * 10, headers=headers)
     check(outcome)
     assert outcome.dead_letter is not None
+
+
+def test_long_field_values_are_not_kept_by_caches() -> None:
+    """Caches keyed by remote text (code normalisation, classification) must not keep
+    arbitrarily long values: 200 events with a unique 100 KB ``enhanced_status`` each."""
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for i in range(200):
+            value = orjson.dumps(
+                {
+                    "recipient": "a@example.com",
+                    "status": "bounced",
+                    "enhanced_status": f"{i}" + "5" * 100_000,
+                }
+            )
+            assert handle(value).kind == "dead_letter"
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert after - before < 2_000_000, f"{after - before} bytes kept after 200 events"
