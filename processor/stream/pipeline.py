@@ -127,20 +127,19 @@ class Pipeline:
         :raises StreamError: on a latched delivery failure or a fatal Kafka error; the
             consumer is closed without committing anything past the failure.
         """
-        if self._transactions is not None:
-            log.info("exactly-once mode", transactional_id=self._settings.transactional_id())
-            if not self._transactions.init(stopping=self._stop.is_set):
-                self._close()
-                return True
-        self._consumer.subscribe(
-            list(self._settings.input_topics),
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
-        )
-        self._health.subscribed = True
-        log.info("consuming", topics=self._settings.input_topics, group=self._settings.group_id)
         try:
+            if self._transactions is not None:
+                log.info("exactly-once mode", transactional_id=self._settings.transactional_id())
+                if not self._transactions.init(stopping=self._stop.is_set):
+                    return True  # stopped before the coordinator answered: nothing consumed
+            self._consumer.subscribe(
+                list(self._settings.input_topics),
+                on_assign=self._on_assign,
+                on_revoke=self._on_revoke,
+                on_lost=self._on_lost,
+            )
+            self._health.subscribed = True
+            log.info("consuming", topics=self._settings.input_topics, group=self._settings.group_id)
             self._loop()
             return self._drain()
         finally:
