@@ -220,4 +220,4 @@ def print_summary(kafka: KafkaConfig, registry: CollectorRegistry, url: str, ech
             f"\nDead-lettered ({headers.get('bounce-processor.error.class')}): "
             f"{(msg.value() or b'')[:80]!r}"
         )
-    echo(f"\nMetrics: {url}/metrics   health: {url}/healthz   readiness: {url}/readyz")
+    echo(f"\nServed while the demo runs: {url}/metrics  {url}/healthz  {url}/readyz")
