@@ -35,6 +35,7 @@ from processor.enrich import enrich_payload
 from processor.errors import PayloadError
 from tests.integration.feeder import Feeder
 from tests.integration.helpers import (
+    WAIT_SECONDS,
     committed,
     create_topics,
     read_all,
@@ -264,7 +265,7 @@ def eos_run(kafka_broker: str) -> Iterator[EosRun]:
     with tempfile.TemporaryFile() as log:
         proc = _start(kafka_broker, names, log, "pod-0")
         try:
-            wait_until(lambda: _all_committed(kafka_broker, names, total), "all committed", 180)
+            wait_until(lambda: _all_committed(kafka_broker, names, total), "all committed")
         finally:
             assert proc.terminate() == 0, proc.logs()
     expected_outputs, expected_dead = _expected(kafka_broker, names["in"])
@@ -313,10 +314,10 @@ def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
             stalled = _death(kafka_broker, names)
             successor = _start(kafka_broker, names, log_b, instance)
             total = feeder.finish()
-            wait_until(lambda: _all_committed(kafka_broker, names, total), "successor done", 180)
+            wait_until(lambda: _all_committed(kafka_broker, names, total), "successor done")
         finally:
             zombie.process.send_signal(signal.SIGCONT)
-        code = zombie.process.wait(90)
+        code = zombie.process.wait(WAIT_SECONDS)
         assert code == 1, zombie.logs()
         assert "fenced" in zombie.logs().lower(), zombie.logs()
         assert _all_committed(kafka_broker, names, total)

@@ -20,6 +20,7 @@ from processor.errors import PayloadError
 from processor.stream.broker import EmbeddedBroker, free_port
 from tests.integration.feeder import Feeder
 from tests.integration.helpers import (
+    WAIT_SECONDS,
     Processor,
     committed,
     create_topics,
@@ -126,7 +127,7 @@ def test_output_topic_missing_commits_nothing_then_recovers(
     produce(kafka_broker, names["in"], lines)
     with tempfile.TemporaryFile() as log:
         proc = _start(kafka_broker, names, log, [*MISSING_TOPIC_FAST, *mode])
-        code = proc.process.wait(120)
+        code = proc.process.wait(WAIT_SECONDS)
         logs = proc.logs()
     assert code == 1, logs
     assert names["out"] in logs and "Unknown topic" in logs, logs  # names the topic and why
@@ -151,7 +152,7 @@ def test_dead_letter_topic_missing_stops_before_the_bad_message_then_recovers(
     produce(kafka_broker, names["in"], lines)
     with tempfile.TemporaryFile() as log:
         proc = _start(kafka_broker, names, log, ["--batch-size", "100", *MISSING_TOPIC_FAST])
-        code = proc.process.wait(120)
+        code = proc.process.wait(WAIT_SECONDS)
         logs = proc.logs()
     assert code == 1 and names["dlq"] in logs, logs
     # Nothing at or after the message that could not be dead-lettered is committed.

@@ -39,7 +39,14 @@ from processor.enrich import enrich_payload
 from processor.stream.broker import free_port, tansu_binary, wait_for_port
 from processor.stream.config import KafkaConfig
 from processor.stream.tools import iter_topic
-from tests.integration.helpers import ROOT, sample_lines, start_processor, unique, wait_until
+from tests.integration.helpers import (
+    ROOT,
+    WAIT_SECONDS,
+    sample_lines,
+    start_processor,
+    unique,
+    wait_until,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -180,7 +187,7 @@ def run_until_exit(bootstrap: str, extra: list[str]) -> tuple[int, str]:
     """Run ``python -m processor run`` expecting it to stop by itself; (exit code, logs).
 
     A fast failure exits before its health endpoint is up, which the long-running
-    helper (``start_processor``) treats as an error; a hang fails here after 60 s.
+    helper (``start_processor``) treats as an error; a hang fails here after WAIT_SECONDS.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -201,7 +208,9 @@ def run_until_exit(bootstrap: str, extra: list[str]) -> tuple[int, str]:
         "json",
         *extra,
     ]
-    done = subprocess.run(args, capture_output=True, env=env, cwd=ROOT, timeout=60, check=False)
+    done = subprocess.run(
+        args, capture_output=True, env=env, cwd=ROOT, timeout=WAIT_SECONDS, check=False
+    )
     return done.returncode, (done.stdout + done.stderr).decode(errors="replace")
 
 
