@@ -103,7 +103,11 @@ class Pipeline:
                 kafka.producer(transactional_id=settings.transactional_id()), self.events
             )
             self._transactions = TransactionalCheckpoint(
-                self._consumer, self._producer, self.events, beat=health.beat
+                self._consumer,
+                self._producer,
+                self.events,
+                beat=health.beat,
+                stopping=self._stop.is_set,
             )
             self.checkpoint: Checkpoint = self._transactions
         else:

@@ -82,6 +82,8 @@ class TransactionalCheckpoint:
     :param producer: a producer configured with ``transactional.id``.
     :param events: the loop's failure latch (checked between transactional calls).
     :param beat: called while waiting, so liveness does not flag a long retry as a stall.
+    :param stopping: True once the loop is shutting down: a commit then gets only its
+        ``timeout`` (the grace period), not the retry budget.
     :param commit_budget: seconds to keep retrying a retriable commit.
     """
 
@@ -91,12 +93,14 @@ class TransactionalCheckpoint:
         producer: Producer,
         events: ClientEvents,
         beat: Callable[[], None] = lambda: None,
+        stopping: Callable[[], bool] = lambda: False,
         commit_budget: float = COMMIT_BUDGET_SECONDS,
     ) -> None:
         self._consumer = consumer
         self._producer = producer
         self._events = events
         self._beat = beat
+        self._stopping = stopping
         self._commit_budget = commit_budget
         self.pending: Positions = {}
         self._rewind: Positions = {}
@@ -150,15 +154,17 @@ class TransactionalCheckpoint:
         a transaction commits whole).
 
         :param timeout: seconds for each attempt; retriable failures are retried until the
-            commit budget is spent.
+            commit budget is spent (while stopping: until ``timeout`` is spent).
         :returns: True when committed (or nothing was open); False when the transaction
-            was aborted and the consumer rewound (the messages will be processed again).
+            was aborted and the consumer rewound (the messages will be processed again),
+            or, while stopping, when the grace period ran out (it is aborted on close).
         :raises StreamError: fenced, fatal, out of budget, or aborting too often.
         """
         del only
         if not self._open:
             return True
-        deadline = time.monotonic() + max(timeout, self._commit_budget)
+        stopping = self._stopping()
+        deadline = time.monotonic() + (timeout if stopping else max(timeout, self._commit_budget))
         attempt = max(0.5, min(timeout, CALL_TIMEOUT_SECONDS))
         while True:
             self._events.raise_if_failed()
@@ -171,6 +177,9 @@ class TransactionalCheckpoint:
                     self.abort(f"commit failed: {_describe(error)}")
                     return False
                 if time.monotonic() >= deadline:
+                    if stopping:
+                        log.warning("transaction not committed in the grace period")
+                        return False
                     raise StreamError(
                         f"transaction commit did not complete in {self._commit_budget:.0f}s: "
                         f"{_describe(error)}"
