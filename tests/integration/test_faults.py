@@ -238,3 +238,29 @@ def test_consumer_stalled_past_its_session_rejoins_without_losing_or_rewinding(
         records = len(enrich_payload(inputs[(partition, offset)]).records)
         if count > records:  # redone: only input that was not committed at the stall
             assert offset >= max(at_stall[partition], 0), (partition, offset)
+
+
+def test_batch_of_slow_payloads_neither_stalls_nor_evicts_the_consumer(kafka_broker: str) -> None:
+    names = _names()
+    create_topics(kafka_broker, names["in"], names["out"], names["dlq"], partitions=1)
+    slow = [b"\n".join([b"x%d" % i] * 100_000) for i in range(60)]  # ~0.25 s of work each
+    produce(kafka_broker, names["in"], slow)
+    settings = [
+        "-X",
+        "consumer.max.poll.interval.ms=7000",  # the batch budget becomes 7 s / 3
+        "-X",
+        "consumer.max.partition.fetch.bytes=20000000",  # big batches: many payloads at once
+    ]
+    with tempfile.TemporaryFile() as log:
+        proc = _start(kafka_broker, names, log, settings)
+        try:
+            wait_until(lambda: _total_committed(kafka_broker, names) == len(slow), "all done")
+            lost = proc.metric("bounce_processor_rebalances_total", event="lost")
+            revoked = proc.metric("bounce_processor_rebalances_total", event="revoke")
+            assert proc.terminate() == 0, proc.logs()
+        finally:
+            reap(proc)
+        logs = proc.logs()
+    assert "batch over its time budget" in logs
+    assert "maximum poll interval" not in logs.lower() and (lost, revoked) == (0, 0), logs
+    assert sorted(source(m)[1] for m in read_all(kafka_broker, names["dlq"])) == list(range(60))
