@@ -58,6 +58,11 @@ log = get_logger(__name__)
 
 POLL_TIMEOUT_SECONDS = 0.25
 CHECKPOINT_FLUSH_SECONDS = 5.0
+#: Longest stretch spent on one batch before the rest is read again (and at most a
+#: third of ``max.poll.interval.ms``): a batch of slow payloads (1 MB of invalid lines
+#: costs seconds each) must not stall liveness or get the consumer evicted.
+MAX_BATCH_SECONDS = 10.0
+LIBRDKAFKA_MAX_POLL_INTERVAL_MS = 300_000
 #: Bytes kept for an output record's headers (content type, schema version, source
 #: topic up to 249 characters, partition, offset) within ``max_record_bytes``.
 OUTPUT_HEADERS_ALLOWANCE = 512
@@ -94,6 +99,10 @@ class Pipeline:
         self.events = ClientEvents(health, metrics)
         self._dead_letter_log = DeadLetterLog(log)
         self._max_record_bytes = min(settings.max_record_bytes, kafka.max_message_bytes())
+        poll_interval_ms = kafka.consumer(settings.group_id).get(
+            "max.poll.interval.ms", LIBRDKAFKA_MAX_POLL_INTERVAL_MS
+        )
+        self._batch_seconds = min(MAX_BATCH_SECONDS, int(poll_interval_ms) / 3000)
         self._transactions: TransactionalCheckpoint | None = None
         if settings.guarantee == "exactly-once":
             self._consumer: Consumer = build_consumer(
@@ -191,8 +200,10 @@ class Pipeline:
         record_limit = self._max_record_bytes - FRAMING_ALLOWANCE - OUTPUT_HEADERS_ALLOWANCE
         produce, slow_produce = self._producer.produce, self._backpressure.produce
         records = tally.records
+        clock = time.monotonic
+        deadline = clock() + self._batch_seconds
         try:
-            for msg in messages:
+            for index, msg in enumerate(messages):
                 error = msg.error()
                 if error is not None:
                     self._consumer_error(error)
@@ -225,8 +236,31 @@ class Pipeline:
                 tally.skipped += result.skipped
                 tally.consumed[topic] += 1
                 pending[(topic, partition)] = offset + 1
+                if clock() > deadline:
+                    self._read_again(messages[index + 1 :])
+                    return
         except KafkaException as exc:
             raise self._produce_failed(exc.args[0]) from exc
+
+    def _read_again(self, rest: Sequence[Message]) -> None:
+        """Seek each partition back to its first message in ``rest`` (not processed)."""
+        self._health.beat()
+        first: dict[tuple[str, int], int] = {}
+        for msg in rest:
+            if msg.error() is None:
+                first.setdefault((msg.topic(), msg.partition()), msg.offset())  # type: ignore[arg-type]
+        if not first:
+            return
+        for (topic, partition), offset in first.items():
+            try:
+                self._consumer.seek(TopicPartition(topic, partition, offset))
+            except KafkaException as exc:  # being revoked: the next owner reads from the commit
+                log.warning("seek failed", topic=topic, partition=partition, reason=str(exc))
+        log.info(
+            "batch over its time budget; the rest is read again",
+            budget_seconds=self._batch_seconds,
+            messages_left=len(rest),
+        )
 
     def _produce_failed(self, error: KafkaError) -> Exception:
         """What a synchronous produce error means: abort the transaction, or stop."""

@@ -1,10 +1,10 @@
-"""Input that keeps arriving while processor instances come and go."""
+"""Input that keeps arriving while processor instances come and go; reaping them."""
 
 from __future__ import annotations
 
 import threading
 
-from tests.integration.helpers import produce
+from tests.integration.helpers import Processor, produce
 
 
 class Feeder(threading.Thread):
@@ -33,3 +33,10 @@ class Feeder(threading.Thread):
         self.join(300)
         assert not self.is_alive() and self.error is None, self.error
         return len(self.lines)
+
+
+def reap(*processes: Processor | None) -> None:
+    """SIGKILL whichever of ``processes`` still run (a failed test must not leave any)."""
+    for proc in processes:
+        if proc is not None and proc.process.poll() is None:
+            proc.kill()

@@ -33,7 +33,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from processor.enrich import enrich_payload
 from processor.errors import PayloadError
-from tests.integration.feeder import Feeder
+from tests.integration.feeder import Feeder, reap
 from tests.integration.helpers import (
     WAIT_SECONDS,
     committed,
@@ -257,9 +257,11 @@ def eos_run(kafka_broker: str) -> Iterator[EosRun]:
     for _ in range(KILLS):
         with tempfile.TemporaryFile() as log:
             proc = _start(kafka_broker, names, log, "pod-0")
-            wait_until(lambda: proc.consumed(names["in"]) > 0, "consuming")  # noqa: B023
-            time.sleep(rng.uniform(0.1, 1.5))  # anywhere within or between transactions
-            proc.kill()
+            try:
+                wait_until(lambda: proc.consumed(names["in"]) > 0, "consuming")  # noqa: B023
+                time.sleep(rng.uniform(0.1, 1.5))  # anywhere within or between transactions
+            finally:
+                proc.kill()
         deaths.append(_death(kafka_broker, names))
     total = feeder.finish()
     with tempfile.TemporaryFile() as log:
@@ -315,13 +317,15 @@ def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
             successor = _start(kafka_broker, names, log_b, instance)
             total = feeder.finish()
             wait_until(lambda: _all_committed(kafka_broker, names, total), "successor done")
+            zombie.process.send_signal(signal.SIGCONT)
+            code = zombie.process.wait(WAIT_SECONDS)
+            assert code == 1, zombie.logs()
+            assert "fenced" in zombie.logs().lower(), zombie.logs()
+            assert _all_committed(kafka_broker, names, total)
+            assert successor.terminate() == 0, successor.logs()
         finally:
             zombie.process.send_signal(signal.SIGCONT)
-        code = zombie.process.wait(WAIT_SECONDS)
-        assert code == 1, zombie.logs()
-        assert "fenced" in zombie.logs().lower(), zombie.logs()
-        assert _all_committed(kafka_broker, names, total)
-        assert successor.terminate() == 0, successor.logs()
+            reap(zombie, successor)
     expected_outputs, expected_dead = _expected(kafka_broker, names["in"])
     outputs = read_all(kafka_broker, names["out"])
     assert_atomic(outputs, _event_id, expected_outputs, [stalled], "output")

@@ -18,7 +18,7 @@ import pytest
 from processor.enrich import enrich_payload
 from processor.errors import PayloadError
 from processor.stream.broker import EmbeddedBroker, free_port
-from tests.integration.feeder import Feeder
+from tests.integration.feeder import Feeder, reap
 from tests.integration.helpers import (
     WAIT_SECONDS,
     Processor,
@@ -127,8 +127,11 @@ def test_output_topic_missing_commits_nothing_then_recovers(
     produce(kafka_broker, names["in"], lines)
     with tempfile.TemporaryFile() as log:
         proc = _start(kafka_broker, names, log, [*MISSING_TOPIC_FAST, *mode])
-        code = proc.process.wait(WAIT_SECONDS)
-        logs = proc.logs()
+        try:
+            code = proc.process.wait(WAIT_SECONDS)
+            logs = proc.logs()
+        finally:
+            reap(proc)
     assert code == 1, logs
     assert names["out"] in logs and "Unknown topic" in logs, logs  # names the topic and why
     assert _total_committed(kafka_broker, names) == 0  # nothing committed
@@ -152,8 +155,11 @@ def test_dead_letter_topic_missing_stops_before_the_bad_message_then_recovers(
     produce(kafka_broker, names["in"], lines)
     with tempfile.TemporaryFile() as log:
         proc = _start(kafka_broker, names, log, ["--batch-size", "100", *MISSING_TOPIC_FAST])
-        code = proc.process.wait(WAIT_SECONDS)
-        logs = proc.logs()
+        try:
+            code = proc.process.wait(WAIT_SECONDS)
+            logs = proc.logs()
+        finally:
+            reap(proc)
     assert code == 1 and names["dlq"] in logs, logs
     # Nothing at or after the message that could not be dead-lettered is committed.
     assert committed(kafka_broker, names["group"], names["in"], 1)[0] <= 1_500
@@ -214,11 +220,11 @@ def test_consumer_stalled_past_its_session_rejoins_without_losing_or_rewinding(
                 "the resumed instance rejoined and got a share",
             )
             wait_until(lambda: _total_committed(kafka_broker, names) == total, "all committed")
+            assert stalled.terminate() == 0, stalled.logs()
+            assert other.terminate() == 0, other.logs()
         finally:
             stalled.process.send_signal(signal.SIGCONT)
-            assert stalled.terminate() == 0, stalled.logs()
-            if other is not None:
-                assert other.terminate() == 0, other.logs()
+            reap(stalled, other)
     assert _total_committed(kafka_broker, names) == total  # no stale commit rewound it
     inputs = {(m.partition(), m.offset()): m.value() for m in read_all(kafka_broker, names["in"])}
     outputs = read_all(kafka_broker, names["out"])
@@ -232,3 +238,29 @@ def test_consumer_stalled_past_its_session_rejoins_without_losing_or_rewinding(
         records = len(enrich_payload(inputs[(partition, offset)]).records)
         if count > records:  # redone: only input that was not committed at the stall
             assert offset >= max(at_stall[partition], 0), (partition, offset)
+
+
+def test_batch_of_slow_payloads_neither_stalls_nor_evicts_the_consumer(kafka_broker: str) -> None:
+    names = _names()
+    create_topics(kafka_broker, names["in"], names["out"], names["dlq"], partitions=1)
+    slow = [b"\n".join([b"x%d" % i] * 100_000) for i in range(60)]  # ~0.25 s of work each
+    produce(kafka_broker, names["in"], slow)
+    settings = [
+        "-X",
+        "consumer.max.poll.interval.ms=7000",  # the batch budget becomes 7 s / 3
+        "-X",
+        "consumer.max.partition.fetch.bytes=20000000",  # big batches: many payloads at once
+    ]
+    with tempfile.TemporaryFile() as log:
+        proc = _start(kafka_broker, names, log, settings)
+        try:
+            wait_until(lambda: _total_committed(kafka_broker, names) == len(slow), "all done")
+            lost = proc.metric("bounce_processor_rebalances_total", event="lost")
+            revoked = proc.metric("bounce_processor_rebalances_total", event="revoke")
+            assert proc.terminate() == 0, proc.logs()
+        finally:
+            reap(proc)
+        logs = proc.logs()
+    assert "batch over its time budget" in logs
+    assert "maximum poll interval" not in logs.lower() and (lost, revoked) == (0, 0), logs
+    assert sorted(source(m)[1] for m in read_all(kafka_broker, names["dlq"])) == list(range(60))

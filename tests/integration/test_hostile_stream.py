@@ -84,6 +84,7 @@ def test_hostile_input_is_contained_and_nothing_raw_or_personal_is_logged(
                 for (name, _labels), value in proc.metrics().items()
                 if name == "bounce_processor_messages_dead_lettered_total"
             )
+            status, exposition = proc.get("/metrics")
         finally:
             assert proc.terminate() == 0, proc.logs()
         logs = proc.logs()
@@ -99,6 +100,8 @@ def test_hostile_input_is_contained_and_nothing_raw_or_personal_is_logged(
     assert header(biggest, TRUNCATED_HEADER) == b"value"
     assert header(biggest, ORIGINAL_VALUE_BYTES_HEADER) == str(BIG).encode()
     assert dead_lettered == len(dead)
+    assert status == 200 and "bounce_processor_records_produced_total" in exposition
+    assert "@" not in exposition and "\x1b" not in exposition  # metrics: no address, no text
     # Logs: nothing raw, no addresses, one line per dead letter only up to the burst.
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", logs), "raw control character logged"
     assert "@example.org" not in logs
