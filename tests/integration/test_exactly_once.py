@@ -38,6 +38,7 @@ from tests.integration.helpers import (
     WAIT_SECONDS,
     committed,
     create_topics,
+    produce,
     read_all,
     source,
     start_processor,
@@ -318,10 +319,24 @@ def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
             total = feeder.finish()
             wait_until(lambda: _all_committed(kafka_broker, names, total), "successor done")
             zombie.process.send_signal(signal.SIGCONT)
+            # Fenced means its next write fails: unless it died at once (a transaction was
+            # open), let it rejoin, then give every partition new input.
+            wait_until(
+                lambda: (
+                    zombie.process.poll() is not None
+                    or zombie.get("/readyz")[1].startswith("ok: 2 partitions")
+                ),
+                "zombie back in the group or gone",
+            )
+            fresh = synthetic_lines(24_400)[24_000:]
+            for partition in range(PARTITIONS):
+                produce(
+                    kafka_broker, names["in"], fresh[partition::PARTITIONS], partition=partition
+                )
             code = zombie.process.wait(WAIT_SECONDS)
             assert code == 1, zombie.logs()
             assert "fenced" in zombie.logs().lower(), zombie.logs()
-            assert _all_committed(kafka_broker, names, total)
+            wait_until(lambda: _all_committed(kafka_broker, names, total + 400), "all committed")
             assert successor.terminate() == 0, successor.logs()
         finally:
             zombie.process.send_signal(signal.SIGCONT)
