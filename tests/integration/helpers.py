@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from prometheus_client.parser import text_string_to_metric_families
 
 from processor.stream.broker import free_port
@@ -57,7 +57,7 @@ def produce(
         {
             "bootstrap.servers": bootstrap,
             "linger.ms": 20,
-            "on_delivery": lambda err, _m: err and errors.append(err),
+            "on_delivery": lambda err, _m: errors.append(err) if err else None,
         }
     )
     count = 0

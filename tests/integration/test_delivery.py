@@ -180,6 +180,10 @@ def test_broker_paused_longer_than_request_timeout_loses_nothing(
     kafka_broker: str, embedded_broker: EmbeddedBroker
 ) -> None:
     topic, out, dlq, group, lines, expected = _setup(kafka_broker, 60_000)
+    # The pause outlasts the socket and request timeouts (2 s) but not the group session
+    # (30 s here): this test is about requests timing out and being retried. A pause past
+    # the session timeout is a rebalance (partitions lost, work redone), covered by the
+    # kill -9 and two-instance tests.
     timeouts = [
         "-X",
         "socket.timeout.ms=2000",
@@ -187,6 +191,8 @@ def test_broker_paused_longer_than_request_timeout_loses_nothing(
         "producer.request.timeout.ms=2000",
         "-X",
         "producer.message.timeout.ms=120000",
+        "-X",
+        "consumer.session.timeout.ms=30000",
     ]
     with tempfile.TemporaryFile() as log:
         proc = start_processor(
