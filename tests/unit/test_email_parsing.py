@@ -119,7 +119,7 @@ def test_delivery_status_blocks_and_continuations() -> None:
 
 def test_delivery_status_recipient_inside_a_pipe_or_display_name() -> None:
     report = parse_delivery_status(
-        "Final-Recipient: rfc822;|/usr/local/bin/filter a@example.com /home/a\nAction: failed\n\n"
+        "Final-Recipient: rfc822;|/usr/local/bin/filter a@example.com /var/spool/a\nAction: failed\n\n"
         "Final-Recipient: rfc822; Bob Example <b@example.com>\nAction: failed\n\n"
         "Final-Recipient: rfc822; no-address-here\nAction: failed\n"
     )
