@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from processor.parse.email.dsn import parse_delivery_status
 from processor.parse.email.message import MAX_PARTS, addresses_in, load_message, walk_parts
 from processor.parse.email.notice import cut_returned_message
 from processor.parse.email.recipients import find_recipients
+from tests.regex_structure import unbounded_repeats
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
 SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
@@ -117,27 +117,6 @@ def test_deeply_nested_messages_are_bounded() -> None:
 
 # ---------------------------------------------------------------- linearity
 
-_UNBOUNDED = 4294967295  # sre's MAXREPEAT
-
-
-def _unbounded_repeats(pattern: str) -> int:
-    count = 0
-    stack = [sre_parse.parse(pattern)]
-    while stack:
-        node = stack.pop()
-        for op, arg in node:
-            name = str(op)
-            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                count += arg[1] == _UNBOUNDED
-                stack.append(arg[2])
-            elif name == "SUBPATTERN":
-                stack.append(arg[-1])
-            elif name == "BRANCH":
-                stack.extend(arg[1])
-            elif name in ("ASSERT", "ASSERT_NOT"):
-                stack.append(arg[1])
-    return count
-
 
 def _patterns() -> dict[str, re.Pattern[str] | re.Pattern[bytes]]:
     import processor.parse.email as package
@@ -170,7 +149,7 @@ def test_every_pattern_has_only_bounded_quantifiers() -> None:
         source = (
             compiled.pattern if isinstance(compiled.pattern, str) else compiled.pattern.decode()
         )
-        assert _unbounded_repeats(source) == 0, f"{name} has an unbounded quantifier"
+        assert unbounded_repeats(source) == 0, f"{name} has an unbounded quantifier"
 
 
 @pytest.mark.parametrize(

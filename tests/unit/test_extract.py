@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse  # type: ignore[import-not-found]
 
 import pytest
 
 from processor.parse import postfix
 from processor.smtp import extract
 from processor.smtp.extract import extract_codes, extract_smtp_command, normalise_enhanced
+from tests.regex_structure import unbounded_repeats
 
 CASES = [
     ("host mx.example.com[192.0.2.10] said: 550 5.1.1 <a@example.com>: User unknown", 550, "5.1.1"),
@@ -89,29 +89,7 @@ def test_smtp_command(text: str | None, command: str | None) -> None:
 
 # ---------------------------------------------------------------- linearity
 
-_UNBOUNDED = 4294967295  # sre's MAXREPEAT
 _ALLOWED_UNBOUNDED = {"postfix._FAST_DELIVERY"}  # one anchored trailing (.*)\) : see its comment
-
-
-def _unbounded_repeats(pattern: str) -> int:
-    """Count unbounded repeats (*, +, {n,}) in a pattern's parse tree."""
-    count = 0
-    stack = [sre_parse.parse(pattern)]
-    while stack:
-        node = stack.pop()
-        for op, arg in node:
-            name = str(op)
-            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                _low, high, sub = arg
-                count += high == _UNBOUNDED
-                stack.append(sub)
-            elif name == "SUBPATTERN":
-                stack.append(arg[-1])
-            elif name == "BRANCH":
-                stack.extend(arg[1])
-            elif name in ("ASSERT", "ASSERT_NOT"):
-                stack.append(arg[1])
-    return count
 
 
 def _stdlib_patterns() -> dict[str, re.Pattern[str]]:
@@ -128,7 +106,7 @@ def test_stdlib_patterns_have_only_bounded_quantifiers() -> None:
     patterns = _stdlib_patterns()
     assert len(patterns) >= 5
     for name, compiled in patterns.items():
-        unbounded = _unbounded_repeats(compiled.pattern)
+        unbounded = unbounded_repeats(compiled.pattern)
         if name in _ALLOWED_UNBOUNDED:
             assert unbounded == 1, name
             assert compiled.pattern.endswith(r"(?: \((.*)\))?\Z")
