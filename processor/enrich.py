@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 
 from processor import __version__
-from processor.classifier import classify_event
+from processor.classifier import classification_text, classify_event
 from processor.classifier.policy import Policy, default_policy
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.model import DeliveryEvent, EnrichedRecord
@@ -100,7 +100,7 @@ def enrich_event(event: DeliveryEvent, policy: Policy) -> EnrichedRecord:
         evidence.enhanced_source,
         event.mta_dsn,
         None if reply is None else reply_code(reply),
-        event.smtp_command or extract_smtp_command(event.diagnostic),
+        event.smtp_command or extract_smtp_command(classification_text(event)),
         decision.verdict,
         decision.reason,
         decision.action,

@@ -36,7 +36,7 @@ from processor.classifier.rules import code_tables, hard_reasons
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
 from processor.smtp.extract import extract_smtp_command, reply_text
 
-__all__ = ["classify_event"]
+__all__ = ["RECIPIENT_MASK", "classification_text", "classify_event"]
 
 _ACTIONS = {
     Verdict.HARD: Action.SUPPRESS,
@@ -45,6 +45,8 @@ _ACTIONS = {
     Verdict.UNKNOWN: Action.NONE,
 }
 _CACHE_LIMIT = 65_536
+RECIPIENT_MASK = "x@x.example"
+"""What the event's own recipient address reads as in the diagnostic text (RFC 2606 name)."""
 _CACHE_TEXT_LIMIT = 2_048
 
 
@@ -75,6 +77,28 @@ def _code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
     return reason, rule_id
 
 
+def classification_text(event: DeliveryEvent) -> str | None:
+    """The diagnostic text as the classifier reads it: the recipient's own address masked.
+
+    The remote server's reply often quotes the recipient (``550 5.1.1 <jo@example.com>:
+    User unknown``). The address is the sender's data, not the server's words: an
+    address such as ``spam-reports@example.com`` or ``5.7.1.@example.com`` must not
+    look like evidence of spam or like a status code. Every occurrence of the event's
+    recipient and original recipient (addresses with ``@`` and no space) is replaced by
+    :data:`RECIPIENT_MASK`;
+    codes, the SMTP command and the text rules all read the masked text, and the same
+    reply to different recipients shares one cached decision.
+
+    :returns: the masked text, the text unchanged, or ``None`` when the event has none.
+    """
+    text = event.diagnostic
+    if text:
+        for address in (event.recipient, event.original_recipient):
+            if address and "@" in address and " " not in address and address in text:
+                text = text.replace(address, RECIPIENT_MASK)
+    return text
+
+
 _NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
 """Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
 
@@ -89,8 +113,8 @@ class _Found(NamedTuple):
     transient: bool = False
 
 
-def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
-    """Return the reason and where it came from."""
+def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy, text: str | None) -> _Found:
+    """Return the reason and where it came from; ``text`` is :func:`classification_text`."""
     preset = event.preset_reason
     if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
         origin = "platform" if event.platform else "report"
@@ -103,12 +127,12 @@ def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
         return _Found(Reason.DELIVERED, "status.delivered", "delivered")
     if event.status is DeliveryStatus.EXPIRED:
         return _Found(Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)")
-    return _before_any_recipient(event, evidence, _text_or_code_reason(event, evidence, policy))
+    return _before_any_recipient(event, evidence, _text_or_code_reason(text, evidence, policy))
 
 
-def _text_or_code_reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
-    if event.diagnostic:
-        rule = policy.text_rules.first_match(reply_text(event.diagnostic), evidence.failure_class)
+def _text_or_code_reason(text: str | None, evidence: Evidence, policy: Policy) -> _Found:
+    if text:
+        rule = policy.text_rules.first_match(reply_text(text), evidence.failure_class)
         if rule is not None:
             words = f"text rule {rule.rule_id} matched"
             if rule.transient:
@@ -241,32 +265,36 @@ def classify_event(
         :class:`~processor.model.Classification`.
 
     Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command);
-    deliveries and expiries do not depend on the text, so they always hit.
+    deliveries and expiries do not depend on the text, so they always hit. The text is
+    read with the event's own recipient address masked (:func:`classification_text`).
     """
     if policy is None:
         policy = default_policy()
-    evidence = gather_evidence(event)
+    text = classification_text(event)
+    evidence = gather_evidence(event, text)
     if event.preset_reason is not None:  # rare (reports, platform events): not cached
-        return evidence, _decide(event, evidence, policy)
+        return evidence, _decide(event, evidence, policy, text)
     status = event.status
-    diagnostic = event.diagnostic
+    key_text = text
     if evidence.failure_class == SUCCESS or status is DeliveryStatus.EXPIRED:
-        diagnostic = None  # the decision does not depend on the text
-    elif diagnostic is not None and len(diagnostic) > _CACHE_TEXT_LIMIT:
-        return evidence, _decide(event, evidence, policy)
-    key = (evidence, status, diagnostic, event.smtp_command)
+        key_text = None  # the decision does not depend on the text
+    elif text is not None and len(text) > _CACHE_TEXT_LIMIT:
+        return evidence, _decide(event, evidence, policy, text)
+    key = (evidence, status, key_text, event.smtp_command)
     cache = policy.cache
     decision = cache.get(key)
     if decision is None:
-        decision = _decide(event, evidence, policy)
+        decision = _decide(event, evidence, policy, text)
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[key] = decision
     return evidence, decision
 
 
-def _decide(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> Classification:
-    found = _reason(event, evidence, policy)
+def _decide(
+    event: DeliveryEvent, evidence: Evidence, policy: Policy, text: str | None
+) -> Classification:
+    found = _reason(event, evidence, policy, text)
     verdict = _verdict(evidence, found, policy, event.status)
     reason = found.reason
     return Classification(

@@ -95,13 +95,16 @@ _CACHE: dict[tuple[object, ...], Evidence] = {}
 _CACHE_LIMIT = 16_384
 
 
-def gather_evidence(event: DeliveryEvent) -> Evidence:
+def gather_evidence(event: DeliveryEvent, text: str | None) -> Evidence:
     """Collect the codes of ``event`` and decide its failure class (see module docstring).
+
+    :param text: the diagnostic text to read codes from (the classifier passes the
+        event's diagnostic with the recipient masked, ``classification_text``).
 
     Memoised on the codes found and the event's own fields: the texts differ
     from line to line, the combinations of codes and statuses hardly at all.
     """
-    found = extract_codes(event.diagnostic)
+    found = extract_codes(text)
     key = (
         found,
         event.reply_code,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -572,3 +573,75 @@ def test_replies_before_rcpt_never_blame_the_recipient(
 def test_wording_found_in_real_logs(diagnostic: str, reason: Reason, verdict: Verdict) -> None:
     _, decision = classify_event(_event(diagnostic))
     assert (decision.reason, decision.verdict) == (reason, verdict), decision.rule_id
+
+
+@pytest.mark.parametrize(
+    ("address", "text", "reason", "verdict"),
+    [
+        # The quoted recipient must not read as spam, a block list or DMARC wording.
+        ("spam@example.com", "550 5.1.1 <{a}>... User unknown", Reason.USER_UNKNOWN, Verdict.HARD),
+        (
+            "blacklist@example.com",
+            "550 5.1.1 <{a}>: no such user",
+            Reason.USER_UNKNOWN,
+            Verdict.HARD,
+        ),
+        (
+            "dmarc-reports@example.com",
+            "550 5.1.1 <{a}> User unknown",
+            Reason.USER_UNKNOWN,
+            Verdict.HARD,
+        ),
+        (
+            "virus@example.org",
+            "550 <{a}>: Recipient address rejected",
+            Reason.UNDETERMINED,
+            Verdict.HARD,
+        ),
+        (
+            "greylist@example.net",
+            "450 <{a}>: Recipient address rejected",
+            Reason.UNDETERMINED,
+            Verdict.SOFT,
+        ),
+        # An address shaped like a code is not a code (here the text has none at all).
+        ("x#5.7.1.@example.com", "552 <{a}>: Mailbox is full", Reason.MAILBOX_FULL, Verdict.SOFT),
+    ],
+)
+def test_the_recipient_address_in_the_text_is_not_evidence(
+    address: str, text: str, reason: Reason, verdict: Verdict
+) -> None:
+    diagnostic = f"host mx.example.net[192.0.2.1] said: {text.format(a=address)} (in reply to RCPT TO command)"
+    status = DeliveryStatus.DEFERRED if text.startswith("4") else DeliveryStatus.BOUNCED
+    event = DeliveryEvent("postfix", status, recipient=address, diagnostic=diagnostic)
+    evidence, decision = classify_event(event)
+    assert (decision.reason, decision.verdict) == (reason, verdict)
+    assert evidence.enhanced_code == (None if "5.1.1" not in text else "5.1.1")
+
+
+def test_original_recipient_is_masked_too() -> None:
+    text = "550 5.1.1 <abuse-spam@example.com>: User unknown in virtual alias table"
+    event = DeliveryEvent(
+        "postfix",
+        DeliveryStatus.BOUNCED,
+        recipient="jo@example.org",
+        original_recipient="abuse-spam@example.com",
+        diagnostic=text,
+    )
+    _, decision = classify_event(event)
+    assert (decision.reason, decision.verdict) == (Reason.USER_UNKNOWN, Verdict.HARD)
+
+
+def test_masking_lets_one_reply_to_many_recipients_share_a_decision() -> None:
+    policy = dataclasses.replace(default_policy(), cache={})
+    for n in range(50):
+        address = f"user{n}@example.com"
+        event = DeliveryEvent(
+            "postfix",
+            DeliveryStatus.BOUNCED,
+            recipient=address,
+            diagnostic=f"550 5.1.1 <{address}>: Recipient address rejected: User unknown",
+        )
+        _, decision = classify_event(event, policy)
+        assert decision.reason is Reason.USER_UNKNOWN
+    assert len(policy.cache) == 1
