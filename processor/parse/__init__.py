@@ -34,6 +34,8 @@ from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_p
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
 from processor.parse.syslog import SyslogLine, split_syslog
 
+_LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" in`
+
 __all__ = ["LineError", "ParsedPayload", "parse_payload"]
 
 _MAX_ERROR_TEXT = 300
@@ -185,7 +187,7 @@ def parse_payload(raw: bytes, reference_time: float) -> ParsedPayload:
     :raises InvalidJSONError: the payload is a single JSON document that does not parse.
     """
     result = ParsedPayload()
-    if b"\n" not in raw and raw[:1].isalpha():  # the common case: one syslog line
+    if _LF not in raw and raw[:1].isalpha():  # the common case: one syslog line
         _text_line(result, raw.rstrip(b"\r "), 1, reference_time)
         return result
     stripped = raw.strip()

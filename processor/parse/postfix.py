@@ -20,12 +20,20 @@ manuals; ``dsn=`` is the RFC 3463 status Postfix recorded).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from processor.errors import InvalidEventError
 from processor.model import DeliveryEvent, DeliveryStatus
 from processor.parse.syslog import SyslogLine, bsd_timestamp
 
-__all__ = ["NOT_DELIVERY", "parse_delivery_line_fast", "parse_postfix_message"]
+__all__ = [
+    "FAST_DELIVERY",
+    "NOT_DELIVERY",
+    "event_from_fast_match",
+    "parse_delivery_line_fast",
+    "parse_postfix_message",
+    "stamp_time",
+]
 
 NOT_DELIVERY = None
 """Returned for Postfix lines that are not delivery outcomes (skipped, counted)."""
@@ -48,15 +56,20 @@ _MAX_QUEUE_ID = 32
 # The common case in one anchored match: an RFC 3164 line from a delivery
 # agent with the usual fields in Postfix's order. Every field's character
 # class excludes the delimiter after it, so the match never backtracks into a
-# field; the final ``(.*)\)`` backtracks at most once over the text: linear.
+# field; the final ``(.*)\)`` backtracks at most once over the text, and the
+# optional leading "reply enhanced " of the text is tried at one position: linear.
 # Lines this does not match take the general path (same result, slower).
-_FAST_DELIVERY = re.compile(
-    r"([A-Z][a-z]{2}) {1,2}([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?) "
+# Groups: RFC 3164 timestamp, host, program, daemon, queue ID, to, orig_to, relay,
+# delay, delays, dsn, status, text, and the text's leading reply and enhanced codes
+# when it starts with both ("250 2.0.0 Ok: queued as ...").
+FAST_DELIVERY = re.compile(
+    r"([A-Z][a-z]{2} {1,2}[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?) "
     r"([^ ]{1,255}) "
-    r"(postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[([0-9]{1,10})\]: "
+    r"(postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[[0-9]{1,10}\]: "
     r"([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
     r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
-    r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})(?: \((.*)\))?\Z",
+    r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})"
+    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}\.[0-9]{1,3}) )?.*)\))?\Z",
     re.DOTALL,
 )
 
@@ -292,19 +305,40 @@ def parse_postfix_message(line: SyslogLine, identity: bytes) -> DeliveryEvent | 
     return NOT_DELIVERY
 
 
+@lru_cache(maxsize=8192)
+def stamp_time(stamp: str, reference_second: int) -> str | None:
+    """``"Nov 29 10:00:01"`` (RFC 3164, no year) -> RFC 3339 UTC, see :func:`bsd_timestamp`.
+
+    Cached: consecutive log lines share their second.
+    """
+    month, day, clock = stamp.split()
+    return bsd_timestamp(month, day, clock, None, reference_second)
+
+
 def parse_delivery_line_fast(
     line: str, identity: bytes, reference_time: float
 ) -> DeliveryEvent | None:
-    """Parse the common RFC 3164 delivery line in one regex match.
+    """Parse the common RFC 3164 delivery line in one regex match (:data:`FAST_DELIVERY`).
 
     :returns: the same event :func:`parse_postfix_message` would build, or
         ``None`` when the line is not of the common shape (then use the general path).
     """
-    found = _FAST_DELIVERY.match(line)
+    found = FAST_DELIVERY.match(line)
     if found is None:
         return None
-    (month, day, clock, host, program, daemon, _pid, queue_id, to, orig_to,
-     relay, delay, delays, dsn, status_word, text) = found.groups()  # fmt: skip
+    return event_from_fast_match(found.groups(), identity, reference_time)
+
+
+def event_from_fast_match(
+    groups: tuple[str, ...], identity: bytes, reference_time: float
+) -> DeliveryEvent | None:
+    """Build the event from the groups of a :data:`FAST_DELIVERY` match.
+
+    :returns: the event, or ``None`` for a status or daemon this shape does not
+        cover (the general path decides what such a line is).
+    """
+    (stamp, host, program, daemon, queue_id, to, orig_to,
+     relay, delay, delays, dsn, status_word, text, _reply, _enhanced) = groups  # fmt: skip
     status = _STATUSES.get(status_word)
     if status is None or daemon not in _DELIVERY_DAEMONS:
         return None
@@ -317,7 +351,7 @@ def parse_delivery_line_fast(
         orig_to,
         None,
         queue_id,
-        bsd_timestamp(month, day, clock, None, int(reference_time)),
+        stamp_time(stamp, int(reference_time)),
         host,
         program,
         relay,
