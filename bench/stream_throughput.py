@@ -4,7 +4,9 @@
     (the tuned Python ceiling on this machine, docs: performance notes);
 (b) ``python -m processor run`` with its shipped defaults over the same input.
 
-Both read the same N realistic Postfix log lines (the sample log's lines made unique).
+Both read the same N log lines: by default a production relay's delivery log
+(``bench/log_mix.py``, the mix ``make bench`` classifies); ``--mix sample`` uses the
+demo's showcase log instead (every input format, half of it non-delivery lines).
 Each rate is measured from the first consumed message to the last, excluding the
 consumer-group join. Prints the median msg/s of each over K runs, their ratio, and the
 processor's peak RSS (VmHWM).
@@ -28,15 +30,17 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from log_mix import relay_log_lines  # bench/ is the script's directory: first on sys.path
 from prometheus_client.parser import text_string_to_metric_families
 
 from processor.demo import sample_log_lines
 from processor.stream.broker import EmbeddedBroker, free_port
 
+EXTRA = [a for x in os.environ.get("BENCH_EXTRA", "").split() for a in ("-X", x)]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_lines(count: int) -> list[bytes]:
+def sample_lines(count: int) -> list[bytes]:
     """``count`` unique realistic log lines built from the shipped sample log.
 
     The sample's one deliberately broken JSON line is left out (it exists for the
@@ -145,6 +149,7 @@ def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
     env["PYTHONPATH"] = str(ROOT)
     args = [
         sys.executable,
+        *(["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []),
         "-m",
         "processor",
         "run",
@@ -166,6 +171,7 @@ def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
         "warning",
         "-X",
         "consumer.session.timeout.ms=6000",
+        *EXTRA,
     ]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(args, stdout=log, stderr=log, env=env, cwd=ROOT)
@@ -187,10 +193,23 @@ def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
                     end = values["bounce_processor_last_processed_timestamp_seconds"]
                     break
             rss = _peak_rss(proc.pid)
+            cpu = _cpu_seconds(proc.pid)
+            if os.environ.get("BENCH_THREADS"):
+                for task in sorted(Path(f"/proc/{proc.pid}/task").iterdir()):
+                    name = (task / "comm").read_text().strip()
+                    fields = (task / "stat").read_text().rpartition(")")[2].split()
+                    print("   thread", name, (int(fields[11]) + int(fields[12])) / 100)
         finally:
             proc.terminate()
             proc.wait(60)
+    print(f"  processor CPU time {cpu:.1f} s for {total:,} messages (incl. start-up, group join)")
     return (total - first[0]) / (end - first[1]), rss
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process, all its threads (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss(pid: int) -> int:
@@ -205,17 +224,27 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=1)
+    parser.add_argument(
+        "--mix",
+        choices=("relay", "sample"),
+        default="relay",
+        help="relay: a production relay's delivery log (bench/log_mix.py, as make bench); "
+        "sample: the demo's showcase log (every input format, 50%% non-delivery lines)",
+    )
     parser.add_argument("--bootstrap", help="existing cluster (default: start the embedded broker)")
     args = parser.parse_args()
     with tempfile.TemporaryFile() as broker_log, EmbeddedBroker(log=broker_log) as broker:
         bootstrap = args.bootstrap or broker.bootstrap_servers
         topic = f"bench-in-{uuid.uuid4().hex[:8]}"
         create_topic(bootstrap, topic, args.partitions)
-        lines = make_lines(args.lines)
+        lines = relay_log_lines(args.lines) if args.mix == "relay" else sample_lines(args.lines)
         load_input(bootstrap, topic, lines)
         size = sum(map(len, lines)) / len(lines)
         del lines
-        print(f"{args.lines} lines (avg {size:.0f} B) in {topic}, {args.partitions} partition(s)")
+        print(
+            f"{args.lines} lines ({args.mix} mix, avg {size:.0f} B) in {topic}, "
+            f"{args.partitions} partition(s)"
+        )
         bare, proc, rss = [], [], []
         for run in range(args.runs):
             bare.append(passthrough(bootstrap, topic, args.lines))

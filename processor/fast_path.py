@@ -6,7 +6,12 @@ most of a record does not depend on the line at all but on its *outcome*: the
 status, the ``dsn=``, and the reply text. This module matches the common shape
 with one regex (:data:`processor.parse.postfix.FAST_DELIVERY`), looks the outcome
 up in a per-policy cache, and builds the record from the cached parts plus the
-line's own fields (recipient, queue ID, time, relay, delay, text).
+line's own fields (recipient, queue ID, time, relay, delay, text): as an
+:class:`~processor.model.EnrichedRecord` (:func:`enrich_common_line`, the library) or
+directly as the record's JSON bytes, Kafka key and metric labels
+(:func:`serialize_common_line`, the stream loop). The JSON is assembled from the
+line's fields serialised by orjson and the outcome's fields serialised once, in the
+record's field order, so the bytes equal ``orjson.dumps(record)``.
 
 The cache key is everything the classification reads (``processor.classifier``):
 
@@ -20,13 +25,16 @@ The cache key is everything the classification reads (``processor.classifier``):
 
 On a miss the line goes through the general path (:func:`processor.assemble.enrich_event`)
 and the line-independent parts of its record are stored. ``tests/unit/test_fast_path.py``
-checks that both paths give the same record for every line of the fixture tables and
-for generated lines.
+checks that the paths give the same record and the same bytes for every line of the
+fixture tables and for generated lines.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+from typing import Any, NamedTuple
+
+import orjson
 
 from processor.assemble import (
     CLASSIFIER_VERSION,
@@ -38,40 +46,64 @@ from processor.assemble import (
 )
 from processor.classifier import RECIPIENT_MASK
 from processor.classifier.policy import Policy
-from processor.model import (
-    Action,
-    CodeSource,
-    DeliveryStatus,
-    EnhancedStatus,
-    EnrichedRecord,
-    Reason,
-    ReplyCode,
-    Verdict,
-)
+from processor.model import EnrichedRecord
 from processor.parse.postfix import FAST_DELIVERY, event_from_fast_match, stamp_time
+from processor.record import RecordLabels, record_key, record_labels, serialize
 from processor.smtp.extract import extract_codes, extract_smtp_command
 
-__all__ = ["enrich_common_line"]
+__all__ = ["enrich_common_line", "serialize_common_line"]
 
 _CACHE_LIMIT = 65_536
 _CACHE_TEXT_LIMIT = 2_048
 _DELIVERED = frozenset({"sent", "deliverable"})
 
+_FIELDS = [f.name for f in dataclasses.fields(EnrichedRecord)]
+#: Record fields from ``delivery_status`` to ``explanation``: fixed by the outcome.
+_MIDDLE = _FIELDS[_FIELDS.index("delivery_status") : _FIELDS.index("diagnostic")]
+#: Record fields after ``diagnostic``: fixed too (``None`` for a log line, the version).
+_TAIL = _FIELDS[_FIELDS.index("diagnostic") + 1 :]
+
 
 class _Outcome(NamedTuple):
-    """The parts of a record that depend on the line's outcome only."""
+    """What a record takes from its line's outcome, ready for both builders.
 
-    status: DeliveryStatus
-    probe: bool
-    enhanced: EnhancedStatus | None
-    enhanced_source: CodeSource | None
-    reply: ReplyCode | None
-    smtp_command: str | None
-    verdict: Verdict
-    reason: Reason
-    action: Action
-    rule_id: str
-    explanation: str
+    :param parts: ``delivery_status``, ``probe``, ``enhanced_status``,
+        ``enhanced_status_source``, ``reply_code``, ``smtp_command``, ``verdict``,
+        ``reason``, ``action``, ``rule_id``, ``explanation``.
+    :param middle: JSON of the fields :data:`_MIDDLE`, from the comma before
+        ``"delivery_status"`` to ``"diagnostic":``.
+    :param tail: JSON of the fields :data:`_TAIL` and the closing brace.
+    :param labels: the record's metric labels.
+    """
+
+    parts: tuple[Any, ...]
+    middle: bytes
+    tail: bytes
+    labels: RecordLabels
+
+
+def _outcome_of(record: EnrichedRecord) -> _Outcome:
+    values = record.__dict__
+    middle = orjson.dumps({name: values[name] for name in _MIDDLE})
+    tail = orjson.dumps({name: values[name] for name in _TAIL})
+    return _Outcome(
+        (
+            record.delivery_status,
+            record.probe,
+            record.enhanced_status,
+            record.enhanced_status_source,
+            record.reply_code,
+            record.smtp_command,
+            record.verdict,
+            record.reason,
+            record.action,
+            record.rule_id,
+            record.explanation,
+        ),
+        b"," + middle[1:-1] + b',"diagnostic":',
+        b"," + tail[1:],
+        record_labels(record),
+    )
 
 
 def _outcome_key(
@@ -96,22 +128,18 @@ def _masked(text: str, recipient: str, original: str | None) -> str:
     return text
 
 
-def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> EnrichedRecord | None:
-    """Enrich one log line of the common Postfix delivery shape.
+_Found = tuple[tuple[Any, ...], _Outcome]
 
-    :param line: one log line, without its line ending (any bytes; invalid UTF-8 is replaced).
-    :param policy: the classification policy; its ``cache`` holds the outcomes.
-    :param reference_time: epoch seconds for resolving the year-less syslog timestamp.
-    :returns: the same record :func:`processor.enrich.enrich_payload` builds for the
-        line, or ``None`` when the line is not of the common shape (the caller takes
-        the general path, which also reports errors).
-    """
+
+def _look_up(line: bytes, policy: Policy, reference_time: float) -> _Found | EnrichedRecord | None:
+    """Match ``line`` and find its outcome: (groups, outcome), or the general path's
+    record when the outcome was not cached yet, or ``None`` for another shape."""
     found = FAST_DELIVERY.match(line.decode("utf-8", "replace"))
     if found is None:
         return None
     groups = found.groups()
-    (stamp, host, program, daemon, queue_id, to, orig_to,
-     relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+    (_stamp, _host, _program, daemon, _queue_id, to, orig_to,
+     _relay, _delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
     if reply is not None and status_word in _DELIVERED:
         # The text starts with "250 2.0.0 ": extract_codes() returns exactly these codes
         # for it, and masking the recipient cannot touch them (an address has no space).
@@ -122,8 +150,47 @@ def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> En
     outcome = policy.cache.get(key) if key is not None else None
     if outcome is None:
         return _first_of_its_kind(groups, line, policy, reference_time, key)
+    return groups, outcome
+
+
+def _first_of_its_kind(
+    groups: tuple[Any, ...],
+    line: bytes,
+    policy: Policy,
+    reference_time: float,
+    key: tuple[object, ...] | None,
+) -> EnrichedRecord | None:
+    """Take the general path for a line whose outcome is not cached yet; cache it."""
+    event = event_from_fast_match(groups, line, reference_time)
+    if event is None:
+        return None
+    record = enrich_event(event, policy)
+    if key is not None:
+        cache = policy.cache
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = _outcome_of(record)
+    return record
+
+
+def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> EnrichedRecord | None:
+    """Enrich one log line of the common Postfix delivery shape.
+
+    :param line: one log line, without its line ending (any bytes; invalid UTF-8 is replaced).
+    :param policy: the classification policy; its ``cache`` holds the outcomes.
+    :param reference_time: epoch seconds for resolving the year-less syslog timestamp.
+    :returns: the same record :func:`processor.enrich.enrich_payload` builds for the
+        line, or ``None`` when the line is not of the common shape (the caller takes
+        the general path, which also reports errors).
+    """
+    found = _look_up(line, policy, reference_time)
+    if found is None or isinstance(found, EnrichedRecord):
+        return found
+    groups, outcome = found
+    (stamp, host, program, _daemon, queue_id, to, orig_to,
+     relay, delay, _delays, dsn, _status_word, text, _reply, _enhanced) = groups  # fmt: skip
     (status, probe, enhanced_status, enhanced_source, reply_code, smtp_command,
-     verdict, reason, action, rule_id, explanation) = outcome  # fmt: skip
+     verdict, reason, action, rule_id, explanation) = outcome[0]  # fmt: skip
     domain = to.rpartition("@")[2] if "@" in to else None
     digest = EVENT_ID_HASH.copy()
     digest.update(line)
@@ -162,33 +229,46 @@ def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> En
     )
 
 
-def _first_of_its_kind(
-    groups: tuple[str, ...],
-    line: bytes,
-    policy: Policy,
-    reference_time: float,
-    key: tuple[object, ...] | None,
-) -> EnrichedRecord | None:
-    """Take the general path for a line whose outcome is not cached yet; cache it."""
-    event = event_from_fast_match(groups, line, reference_time)
-    if event is None:
+def serialize_common_line(
+    line: bytes, policy: Policy, reference_time: float
+) -> tuple[bytes | None, bytes, RecordLabels] | None:
+    """The stream's output for one log line of the common Postfix delivery shape.
+
+    :returns: ``(key, value, labels)``: the Kafka key (:func:`processor.record.record_key`),
+        the JSON value (the bytes :func:`processor.record.serialize` gives for the record
+        :func:`enrich_common_line` builds) and the metric labels; ``None`` when the line
+        is not of the common shape.
+    """
+    found = _look_up(line, policy, reference_time)
+    if found is None:
         return None
-    record = enrich_event(event, policy)
-    if key is not None:
-        cache = policy.cache
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = _Outcome(
-            record.delivery_status,
-            record.probe,
-            record.enhanced_status,
-            record.enhanced_status_source,
-            record.reply_code,
-            record.smtp_command,
-            record.verdict,
-            record.reason,
-            record.action,
-            record.rule_id,
-            record.explanation,
-        )
-    return record
+    if isinstance(found, EnrichedRecord):
+        return record_key(found), serialize(found), record_labels(found)
+    groups, outcome = found
+    (stamp, host, program, _daemon, queue_id, to, orig_to,
+     relay, delay, _delays, _dsn, _status_word, text, _reply, _enhanced) = groups  # fmt: skip
+    domain = to.rpartition("@")[2] if "@" in to else None
+    digest = EVENT_ID_HASH.copy()
+    digest.update(line)
+    head = orjson.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "event_id": digest.hexdigest(),
+            "source_format": "postfix",
+            "event_time": stamp_time(stamp, int(reference_time)),
+            "recipient": to,
+            "recipient_domain": domain.lower() if domain else None,
+            "original_recipient": orig_to,
+            "sender": None,
+            "queue_id": queue_id,
+            "mta_host": host,
+            "mta_daemon": program,
+            "relay": relay,
+            "delay_seconds": float(delay),
+        }
+    )
+    if text is not None and len(text) > MAX_DIAGNOSTIC_CHARS:
+        text = bounded_diagnostic(text)
+    value = b"".join((head[:-1], outcome.middle, orjson.dumps(text), outcome.tail))
+    key = to.lower().encode("utf-8", "replace") if to else None
+    return key, value, outcome.labels

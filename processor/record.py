@@ -15,8 +15,20 @@ from typing import Any
 import orjson
 
 from processor.model import EnrichedRecord
+from processor.smtp.codes import enhanced_metric_label, reply_metric_label
 
-__all__ = ["CONTENT_TYPE", "load_schema", "record_key", "serialize"]
+__all__ = [
+    "CONTENT_TYPE",
+    "RecordLabels",
+    "load_schema",
+    "record_key",
+    "record_labels",
+    "serialize",
+]
+
+RecordLabels = tuple[str, str, str, str, str]
+"""Metric labels of one record: delivery status, verdict, reason, enhanced code label,
+reply code label (bounded: ``enhanced_metric_label``, ``reply_metric_label``)."""
 
 CONTENT_TYPE = "application/json"
 """Value of the ``content-type`` header on output records."""
@@ -31,6 +43,17 @@ def record_key(record: EnrichedRecord) -> bytes | None:
     """Kafka key: the lowercased recipient address as UTF-8, or ``None``."""
     recipient = record.recipient
     return recipient.lower().encode("utf-8", "replace") if recipient else None
+
+
+def record_labels(record: EnrichedRecord) -> RecordLabels:
+    """The metric labels the stream counts ``record`` under (:data:`RecordLabels`)."""
+    return (
+        record.delivery_status,
+        record.verdict,
+        record.reason,
+        enhanced_metric_label(record.enhanced_status),
+        reply_metric_label(record.reply_code),
+    )
 
 
 def load_schema(name: str = "enriched-record.v1.json") -> dict[str, Any]:

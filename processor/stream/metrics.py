@@ -22,13 +22,13 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 
 from processor.model import Verdict
+from processor.record import RecordLabels
 
 PREFIX = "bounce_processor"
 
 #: (delivery status, verdict, reason, enhanced code label, reply code label) of one record;
 #: the code labels come from ``processor.smtp.codes.enhanced_metric_label`` /
 #: ``reply_metric_label`` (bounded).
-RecordLabels = tuple[str, str, str, str, str]
 
 _DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)

@@ -14,14 +14,15 @@ payload is dead-lettered (``record_too_large``) and the payload's other records 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
-from processor.classifier.policy import Policy
+from processor.assemble import SCHEMA_VERSION
+from processor.classifier.policy import Policy, default_policy
 from processor.enrich import enrich_payload
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
-from processor.record import record_key, serialize
-from processor.smtp.codes import enhanced_metric_label, reply_metric_label
-from processor.stream.metrics import RecordLabels
+from processor.fast_path import serialize_common_line
+from processor.record import RecordLabels, record_key, record_labels, serialize
 
 MAX_LINE_ERRORS_SHOWN = 3
 RECORD_TOO_LARGE = "record_too_large"
@@ -35,6 +36,7 @@ _ADDED_TEXT_BYTES = 65_536
 #: about 6 KB of resident memory per 1.2 KB record): a payload fanning out to many
 #: records (an event with 10,000 recipients) gets right-sized copies instead.
 _COMPACT_AFTER_RECORDS = 64
+_LF = ord("\n")
 
 
 @dataclass(slots=True)
@@ -87,6 +89,17 @@ def transform(
                 f"payload of {len(value)} bytes exceeds the limit of {max_payload_bytes}"
             )
         )
+    if policy is None:
+        policy = default_policy()
+    if reference_time is None:
+        reference_time = time.time()
+    if _LF not in value and (
+        max_record_bytes is None
+        or _EXPANSION_FACTOR * len(value) + _ADDED_TEXT_BYTES <= max_record_bytes
+    ):
+        single = _common_line(value, policy, reference_time)
+        if single is not None:
+            return single
     try:
         result = enrich_payload(value, policy=policy, reference_time=reference_time)
         outputs: list[tuple[bytes | None, bytes]] = []
@@ -97,15 +110,7 @@ def transform(
             if compact:
                 value = bytes(memoryview(value))
             outputs.append((record_key(record), value))
-            labels.append(
-                (
-                    record.delivery_status,
-                    record.verdict,
-                    record.reason,
-                    enhanced_metric_label(record.enhanced_status),
-                    reply_metric_label(record.reply_code),
-                )
-            )
+            labels.append(record_labels(record))
     except PayloadError as exc:
         return _dead_letter(exc)
     except Exception as exc:  # a bug on one message must not stop the stream
@@ -132,6 +137,22 @@ def transform(
     # message, so every message is accounted for as output, dead letter or skipped.
     skipped = result.skipped or int(not outputs and error is None)
     return Transformed(outputs, labels, skipped, version, error)
+
+
+def _common_line(value: bytes, policy: Policy, reference_time: float) -> Transformed | None:
+    """One Postfix delivery line of the common shape (:mod:`processor.fast_path`), or ``None``.
+
+    Its record cannot exceed the record size limit (the caller checked the input's
+    size); any other line, and any error, is left to the general path.
+    """
+    try:
+        single = serialize_common_line(value.rstrip(b"\r "), policy, reference_time)
+    except Exception:  # the general path reports the error
+        return None
+    if single is None:
+        return None
+    key, output, labels = single
+    return Transformed([(key, output)], [labels], 0, SCHEMA_VERSION)
 
 
 def _drop_oversized(

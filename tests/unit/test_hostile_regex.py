@@ -39,6 +39,7 @@ CRAFTED: dict[str, list[str]] = {
     "processor.parse.postfix.FAST_DELIVERY": [
         _LINE_PREFIX + "a)" * 200_000 + "b",  # the trailing (.*)\) must give up every ")"
         _LINE_PREFIX + "(" * 400_000,
+        _LINE_PREFIX + "(250 2.0.0 " + "a)" * 200_000 + "b",  # leading codes, then no ")"
     ],
     "processor.parse.email.message._ADDRESS": ["a" * 64 + "@" + "a-" * 100_000],
     "processor.parse.email.dsn._ADDRESS": ["a" * 63 + "@" + "a." * 100_000 + " "],
