@@ -9,8 +9,12 @@ Order of evidence (README "Classification policy"):
 2. The reason: a text rule on the diagnostic text (specific wording beats a
    generic or contradicting code), else the enhanced status code table, else
    the reply code table, else the unregistered code's subject, else
-   ``undetermined``. A recipient reason (or ``undetermined``) given in reply
-   to MAIL FROM or EHLO/HELO, before any recipient was named, is re-read as
+   ``undetermined``. When the MTA gave up after transient failures
+   (``status=expired``, or expiry wording in the text) the reason names the
+   last error's cause if the text or a specific code recognises one, else it
+   is ``expired``; the verdict stays ``soft`` (:mod:`processor.classifier.cause`).
+   A recipient reason (or ``undetermined``) given in reply to MAIL FROM or
+   EHLO/HELO, before any recipient was named, is re-read as
    ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
 3. The verdict: transient -> ``soft``; permanent -> ``soft`` when the text
    rule's wording says the condition is temporary (``transient = true``),
@@ -21,8 +25,7 @@ Order of evidence (README "Classification policy"):
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from processor.classifier.cause import Found, text_or_code_reason
 from processor.classifier.evidence import (
     NO_CLASS,
     PERMANENT,
@@ -32,9 +35,9 @@ from processor.classifier.evidence import (
     gather_evidence,
 )
 from processor.classifier.policy import Policy, default_policy
-from processor.classifier.rules import code_tables, hard_reasons
+from processor.classifier.rules import hard_reasons
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
-from processor.smtp.extract import extract_smtp_command, reply_text
+from processor.smtp.extract import extract_smtp_command
 
 __all__ = ["classify_event"]
 
@@ -47,78 +50,23 @@ _ACTIONS = {
 _CACHE_LIMIT = 65_536
 _CACHE_TEXT_LIMIT = 2_048
 
-
-def _code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
-    """Reason from the enhanced code, then the reply code; ``None`` if neither gives one."""
-    tables = code_tables()
-    reason: Reason | None = None
-    rule_id = ""
-    code = evidence.enhanced_code
-    if code is not None:
-        key = code[2:]
-        if evidence.failure_class != PERMANENT and key in tables.enhanced_transient:
-            reason = tables.enhanced_transient[key]
-        else:
-            reason = tables.enhanced.get(key)
-        rule_id = f"enhanced.X.{key}"
-        if reason is None:
-            subject = key.partition(".")[0]
-            reason = tables.subject_fallback.get(subject, Reason.UNDETERMINED)
-            rule_id = f"enhanced.X.{subject}.unregistered"
-    reply = evidence.reply_code
-    if reply is not None and (reason is None or reason is Reason.UNDETERMINED):
-        reply_reason = tables.reply.get(reply)
-        if reply_reason is not None and (reason is None or reply_reason is not Reason.UNDETERMINED):
-            return reply_reason, f"reply.{reply}"
-    if reason is None:
-        return None
-    return reason, rule_id
-
-
 _NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
 """Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
 
 
-class _Found(NamedTuple):
-    """A reason, the rule that gave it, the evidence in words, and whether the
-    wording says the condition is temporary (:attr:`TextRule.transient`)."""
-
-    reason: Reason
-    rule_id: str
-    words: str
-    transient: bool = False
-
-
-def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
+def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> Found:
     """Return the reason and where it came from."""
     preset = event.preset_reason
     if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
         origin = "platform" if event.platform else "report"
-        return _Found(preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}")
+        return Found(preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}")
     if evidence.failure_class == SUCCESS:
         if event.status is DeliveryStatus.DISCARDED:
-            return _Found(
+            return Found(
                 Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
             )
-        return _Found(Reason.DELIVERED, "status.delivered", "delivered")
-    if event.status is DeliveryStatus.EXPIRED:
-        return _Found(Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)")
-    return _before_any_recipient(event, evidence, _text_or_code_reason(event, evidence, policy))
-
-
-def _text_or_code_reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> _Found:
-    if event.diagnostic:
-        rule = policy.text_rules.first_match(reply_text(event.diagnostic), evidence.failure_class)
-        if rule is not None:
-            words = f"text rule {rule.rule_id} matched"
-            if rule.transient:
-                words += " (its wording says the condition is temporary)"
-            return _Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
-    from_codes = _code_reason(evidence)
-    if from_codes is not None:
-        reason, rule_id = from_codes
-        return _Found(reason, rule_id, f"code rule {rule_id}")
-    return _Found(Reason.UNDETERMINED, "none", "no recognisable reason")
+        return Found(Reason.DELIVERED, "status.delivered", "delivered")
+    return _before_any_recipient(event, evidence, text_or_code_reason(event, evidence, policy))
 
 
 _STAGE_REASONS: dict[str, tuple[Reason, str]] = {
@@ -141,7 +89,7 @@ def _command(event: DeliveryEvent) -> str | None:
     return command
 
 
-def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Found) -> _Found:
+def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: Found) -> Found:
     """Re-read a recipient reason (or ``undetermined``) given in reply to MAIL FROM, EHLO or HELO.
 
     RFC 5321 §3.3 orders a mail transaction MAIL, then RCPT, then DATA, after
@@ -181,10 +129,10 @@ def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Foun
         f"{found.words} ({found.reason.value}), but the reply answered {command}, before any "
         f"recipient was named (RFC 5321 §3.3): it is about the {about}"
     )
-    return _Found(new_reason, new_rule, explained)
+    return Found(new_reason, new_rule, explained)
 
 
-def _verdict(evidence: Evidence, found: _Found, policy: Policy, status: DeliveryStatus) -> Verdict:
+def _verdict(evidence: Evidence, found: Found, policy: Policy, status: DeliveryStatus) -> Verdict:
     failure_class = evidence.failure_class
     reason = found.reason
     if reason in _NOT_BOUNCES:
@@ -241,7 +189,7 @@ def classify_event(
         :class:`~processor.model.Classification`.
 
     Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command);
-    deliveries and expiries do not depend on the text, so they always hit.
+    deliveries do not depend on the text, so they always hit.
     """
     if policy is None:
         policy = default_policy()
@@ -250,7 +198,7 @@ def classify_event(
         return evidence, _decide(event, evidence, policy)
     status = event.status
     diagnostic = event.diagnostic
-    if evidence.failure_class == SUCCESS or status is DeliveryStatus.EXPIRED:
+    if evidence.failure_class == SUCCESS:
         diagnostic = None  # the decision does not depend on the text
     elif diagnostic is not None and len(diagnostic) > _CACHE_TEXT_LIMIT:
         return evidence, _decide(event, evidence, policy)

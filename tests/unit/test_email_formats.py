@@ -58,7 +58,7 @@ CASES = {
     "dsn-delayed.eml": [
         row("dave@example.com", DEFERRED, "4.4.1", None, SOFT, Reason.NETWORK_ERROR)
     ],
-    "dsn-expired.eml": [row("dave@example.com", EXPIRED, "4.2.2", 452, SOFT, Reason.EXPIRED)],
+    "dsn-expired.eml": [row("dave@example.com", EXPIRED, "4.2.2", 452, SOFT, Reason.MAILBOX_FULL)],
     "global-dsn-utf8.eml": [
         row("zoë@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
     ],
@@ -88,12 +88,13 @@ CASES = {
     "google-groups-fr.eml": [
         row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
     ],
-    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all
+    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all; the
+    # last error, "Could not find a gateway", names the cause (routing: network_error)
     "gateway-gave-up-prose.eml": [
-        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.EXPIRED)
+        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.NETWORK_ERROR)
     ],
     "forwarded-report-iso2022jp.eml": [
-        row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.EXPIRED)
+        row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
 }
 
