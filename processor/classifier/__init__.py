@@ -110,18 +110,19 @@ def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: Found
     does not change this: replies still come back in command order.
 
     Before DATA no message content has been sent either, so ``content_rejected``
-    at the greeting or EHLO/HELO becomes ``blocked`` (a refusal of the host).
+    at the greeting or EHLO/HELO becomes ``blocked`` (a refusal of the host); so
+    does a ``protocol_error`` in reply to EHLO/HELO (a 501 to EHLO refuses the
+    name the client gave for itself) (:func:`_rereadable`).
 
     :returns: ``found`` re-read, or unchanged when the rule does not apply.
     """
     if evidence.failure_class not in (TRANSIENT, PERMANENT):
         return found
-    about_recipient = found.reason in hard_reasons()
-    if not about_recipient and found.reason is not Reason.CONTENT_REJECTED:
+    if not _rereadable(found):
         return found
     command = _command(event)
     stage = _STAGE_REASONS.get(command or "")
-    if stage is None or (not about_recipient and command == "MAIL FROM"):
+    if stage is None or not _rereadable(found, command):
         return found
     new_reason, new_rule = stage
     about = "sender" if command == "MAIL FROM" else "sending host"
@@ -130,6 +131,25 @@ def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: Found
         f"recipient was named (RFC 5321 §3.3): it is about the {about}"
     )
     return Found(new_reason, new_rule, explained)
+
+
+def _rereadable(found: Found, command: str | None = None) -> bool:
+    """Whether a reason found at ``command`` (any command when ``None``) is re-read by stage.
+
+    - every command: a recipient (hard) reason or ``undetermined``;
+    - greeting, EHLO/HELO: also ``content_rejected`` (no content was sent) and,
+      for EHLO/HELO, ``protocol_error`` (the argument refused is the client's own
+      name, RFC 5321 §4.1.1.1).
+    """
+    if found.reason in hard_reasons():
+        return True
+    content = found.reason is Reason.CONTENT_REJECTED
+    protocol = found.reason is Reason.PROTOCOL_ERROR
+    if command is None:
+        return content or protocol
+    if command == "MAIL FROM":
+        return False
+    return content or (protocol and command in ("EHLO", "HELO"))
 
 
 def _verdict(evidence: Evidence, found: Found, policy: Policy, status: DeliveryStatus) -> Verdict:

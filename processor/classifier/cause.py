@@ -15,6 +15,7 @@ the text or a specific code recognises one; only without one is it
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from processor.classifier.evidence import PERMANENT, Evidence
@@ -23,7 +24,7 @@ from processor.classifier.rules import TextRule, code_tables
 from processor.model import DeliveryEvent, DeliveryStatus, Reason
 from processor.smtp.extract import reply_text
 
-__all__ = ["Found", "code_reason", "text_or_code_reason"]
+__all__ = ["Found", "code_reason", "rule_text", "text_or_code_reason"]
 
 
 class Found(NamedTuple):
@@ -63,6 +64,28 @@ def code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
     return reason, rule_id
 
 
+# Amazon SES writes its own status and description before the remote server's
+# reply, which it quotes: "5.1.0 - Unknown address error 550-'5.2.2 <a@example.com>...
+# Mailbox Full' (delivery attempts: 0)". The quoted reply is the evidence; the
+# description is SES's reading of its own status code. Bounded quantifiers only.
+_QUOTED_REMOTE_REPLY = re.compile(
+    r"^(?:smtp; ?)?[245]\.[0-9]{1,3}\.[0-9]{1,3} - [A-Za-z ]{1,60} ([245][0-9]{2}[ \-]')"
+)
+
+
+def rule_text(diagnostic: str) -> str:
+    """The text the text rules read: the reply's wording without reply-line prefixes.
+
+    When a relay quotes the remote server's reply after its own status and
+    description (Amazon SES: ``5.1.0 - Unknown address error 550-'...'``), only
+    the quoted reply is read: the remote server's words are the evidence.
+    """
+    quoted = _QUOTED_REMOTE_REPLY.match(diagnostic)
+    if quoted is not None:
+        diagnostic = diagnostic[quoted.start(1) :]
+    return reply_text(diagnostic)
+
+
 def text_or_code_reason(event: DeliveryEvent, evidence: Evidence, policy: Policy) -> Found:
     """The reason from the text rules, else the codes; an expiry names the last error's cause.
 
@@ -75,7 +98,7 @@ def text_or_code_reason(event: DeliveryEvent, evidence: Evidence, policy: Policy
     notice) expiry wording does not decide: the reason is the cause.
     """
     rules = (
-        policy.text_rules.all_matches(reply_text(event.diagnostic), evidence.failure_class)
+        policy.text_rules.all_matches(rule_text(event.diagnostic), evidence.failure_class)
         if event.diagnostic
         else []
     )
