@@ -93,6 +93,12 @@ CASES = {
     "gateway-gave-up-prose.eml": [
         row("rita@example.com", EXPIRED, None, None, SOFT, Reason.NETWORK_ERROR)
     ],
+    # a Sendmail transcript: the remote refused the session at MAIL FROM (its "<<<" reply is
+    # rosa's evidence, not Sendmail's "Remote protocol error" or the next host's line)
+    "sendmail-transcript-session-refused.eml": [
+        row("rosa@example.net", BOUNCED, "5.7.1", 550, SOFT, Reason.BLOCKED),
+        row("sven@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
