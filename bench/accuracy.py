@@ -88,8 +88,8 @@ DISPUTES = {
     "exist (after DATA, or X.2.0/X.2.1): ours user_unknown, hard",
     "expired_cause_named": "Sisimai 'expired' where the MTA gave up and the last error names a cause: "
     "ours names the cause (policy, issue 5); the record keeps delivery_status and rule id 'expired'",
-    "delayed_not_expired": "Sisimai 'expired' for a delay notice (Action: delayed, 'will be retried'): "
-    "the message has not expired (RFC 3464 §2.3.3); ours deferred with the cause",
+    "delay_notice": "Sisimai 'expired' or hard for a delay notice (Action: delayed, 'will be "
+    "retried'): the MTA is still trying (RFC 3464 §2.3.3); ours deferred, soft, with the cause",
 }
 """Label disputes documented in docs/accuracy.md; reported beside the headline figures."""
 
@@ -154,11 +154,16 @@ def dispute(expect: dict[str, object], record: EnrichedRecord) -> str | None:
     """Which documented label dispute (:data:`DISPUTES`) a disagreement falls under, if any."""
     if expect["reason"] in ("filtered", "rejected") and record.reason.value == "user_unknown":
         return "filtered_user_unknown"
-    if expect["reason"] == "expired" and record.reason.value != "expired":
-        if record.delivery_status is DeliveryStatus.DEFERRED:
-            return "delayed_not_expired"
-        if "+" in record.rule_id:  # "status.expired+text.network_error.connection"
-            return "expired_cause_named"
+    if record.delivery_status is DeliveryStatus.DEFERRED and (
+        expect["reason"] == "expired" or expect["hard"]
+    ):
+        return "delay_notice"
+    if (
+        expect["reason"] == "expired"
+        and record.reason.value != "expired"
+        and "+" in record.rule_id  # "status.expired+text.network_error.connection"
+    ):
+        return "expired_cause_named"
     return None
 
 

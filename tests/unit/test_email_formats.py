@@ -113,7 +113,7 @@ def test_bounce_formats(name: str) -> None:
 def test_every_fixture_is_covered() -> None:
     covered = set(CASES) | {
         "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
-        "ses-sns-email-folded.eml", "not-a-bounce.eml",
+        "ses-sns-email-folded.eml", "not-a-bounce.eml", "unsubscribe-request.eml",
     }  # fmt: skip
     assert {p.name for p in FIXTURES.glob("*.eml")} == covered
 

@@ -173,6 +173,11 @@ def _session_exchange(lines: list[str], index: int) -> list[str]:
     exchange = lines[start:index]
     if not any(line.lstrip().startswith("<<<") for line in exchange):
         return []
+    address = _TRANSCRIPT_ANCHOR.search(lines[index])
+    for line in exchange:  # a RCPT TO for another recipient is that recipient's exchange
+        named = _RCPT_COMMAND.search(line)
+        if named is not None and address is not None and named.group(1) != address.group(1):
+            return []
     return exchange
 
 
