@@ -84,9 +84,10 @@ CASES = {
         row("peggy@example.com", BOUNCED, "5.2.1", 550, HARD, Reason.MAILBOX_DISABLED)
     ],
     # a provider's own ISO-2022-JP notice with the MTA's whole report pasted below it as text
-    # Google Groups refuses a post in the sender's language, without an SMTP code
+    # Google Groups refuses a post in the sender's language, without an SMTP code; posting
+    # permission belongs to the sender's address (group membership)
     "google-groups-fr.eml": [
-        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
+        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.SENDER_REJECTED)
     ],
     # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all; the
     # last error, "Could not find a gateway", names the cause (routing: network_error)
