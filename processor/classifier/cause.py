@@ -29,7 +29,9 @@ __all__ = ["Found", "code_reason", "rule_text", "text_or_code_reason"]
 
 class Found(NamedTuple):
     """A reason, the rule that gave it, the evidence in words, and whether the
-    wording says the condition is temporary (:attr:`TextRule.transient`)."""
+    failure is to be treated as transient whatever its class: the wording says
+    the condition is temporary (:attr:`TextRule.transient`) or the MTA gave up
+    after transient failures (:func:`_gave_up`)."""
 
     reason: Reason
     rule_id: str
