@@ -87,7 +87,7 @@ DISPUTES = {
     "filtered_user_unknown": "Sisimai 'filtered'/'rejected' for a reply that says the mailbox does not "
     "exist (after DATA, or X.2.0/X.2.1): ours user_unknown, hard",
     "expired_cause_named": "Sisimai 'expired' where the MTA gave up and the last error names a cause: "
-    "ours names the cause (policy, issue 5); the record keeps delivery_status and rule id 'expired'",
+    "ours names the cause (policy, issue 5); the rule id (and delivery_status) keeps 'expired'",
     "delay_notice": "Sisimai 'expired' or hard for a delay notice (Action: delayed, 'will be "
     "retried'): the MTA is still trying (RFC 3464 §2.3.3); ours deferred, soft, with the cause",
 }
