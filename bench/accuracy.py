@@ -38,7 +38,7 @@ import orjson
 
 from processor.enrich import enrich_payload
 from processor.errors import PayloadError
-from processor.model import EnrichedRecord, Verdict
+from processor.model import DeliveryStatus, EnrichedRecord, Verdict
 
 REASON_MAP: dict[str, frozenset[str]] = {
     "userunknown": frozenset({"user_unknown"}),
@@ -86,8 +86,10 @@ POLICY_DIFFERENCES = {
 DISPUTES = {
     "filtered_user_unknown": "Sisimai 'filtered'/'rejected' for a reply that says the mailbox does not "
     "exist (after DATA, or X.2.0/X.2.1): ours user_unknown, hard",
-    "expired_last_error": "the MTA gave up after transient failures (Action: failed + 4.x.x): ours "
-    "expired (policy: status=expired is soft/expired); Sisimai names the last error",
+    "expired_cause_named": "Sisimai 'expired' where the MTA gave up and the last error names a cause: "
+    "ours names the cause (policy, issue 5); the rule id (and delivery_status) keeps 'expired'",
+    "delay_notice": "Sisimai 'expired' or hard for a delay notice (Action: delayed, 'will be "
+    "retried'): the MTA is still trying (RFC 3464 §2.3.3); ours deferred, soft, with the cause",
 }
 """Label disputes documented in docs/accuracy.md; reported beside the headline figures."""
 
@@ -152,8 +154,16 @@ def dispute(expect: dict[str, object], record: EnrichedRecord) -> str | None:
     """Which documented label dispute (:data:`DISPUTES`) a disagreement falls under, if any."""
     if expect["reason"] in ("filtered", "rejected") and record.reason.value == "user_unknown":
         return "filtered_user_unknown"
-    if record.rule_id == "status.expired" and expect["reason"] != "expired":
-        return "expired_last_error"
+    if record.delivery_status is DeliveryStatus.DEFERRED and (
+        expect["reason"] == "expired" or expect["hard"]
+    ):
+        return "delay_notice"
+    if (
+        expect["reason"] == "expired"
+        and record.reason.value != "expired"
+        and "+" in record.rule_id  # "status.expired+text.network_error.connection"
+    ):
+        return "expired_cause_named"
     return None
 
 

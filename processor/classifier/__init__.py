@@ -9,8 +9,12 @@ Order of evidence (README "Classification policy"):
 2. The reason: a text rule on the diagnostic text (specific wording beats a
    generic or contradicting code), else the enhanced status code table, else
    the reply code table, else the unregistered code's subject, else
-   ``undetermined``. A recipient reason (or ``undetermined``) given in reply
-   to MAIL FROM or EHLO/HELO, before any recipient was named, is re-read as
+   ``undetermined``. When the MTA gave up after transient failures
+   (``status=expired``, or expiry wording in the text) the reason names the
+   last error's cause if the text or a specific code recognises one, else it
+   is ``expired``; the verdict stays ``soft`` (:mod:`processor.classifier.cause`).
+   A recipient reason (or ``undetermined``) given in reply to MAIL FROM or
+   EHLO/HELO, before any recipient was named, is re-read as
    ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
 3. The verdict: transient -> ``soft``; permanent -> ``soft`` when the text
    rule's wording says the condition is temporary (``transient = true``),
@@ -21,8 +25,7 @@ Order of evidence (README "Classification policy"):
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from processor.classifier.cause import Found, text_or_code_reason
 from processor.classifier.evidence import (
     NO_CLASS,
     PERMANENT,
@@ -32,9 +35,9 @@ from processor.classifier.evidence import (
     gather_evidence,
 )
 from processor.classifier.policy import Policy, default_policy
-from processor.classifier.rules import code_tables, hard_reasons
+from processor.classifier.rules import hard_reasons
 from processor.model import Action, Classification, DeliveryEvent, DeliveryStatus, Reason, Verdict
-from processor.smtp.extract import extract_smtp_command, reply_text
+from processor.smtp.extract import extract_smtp_command
 
 __all__ = ["RECIPIENT_MASK", "classification_text", "classify_event"]
 
@@ -48,33 +51,6 @@ _CACHE_LIMIT = 65_536
 RECIPIENT_MASK = "x@x.example"
 """What the event's own recipient address reads as in the diagnostic text (RFC 2606 name)."""
 _CACHE_TEXT_LIMIT = 2_048
-
-
-def _code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
-    """Reason from the enhanced code, then the reply code; ``None`` if neither gives one."""
-    tables = code_tables()
-    reason: Reason | None = None
-    rule_id = ""
-    code = evidence.enhanced_code
-    if code is not None:
-        key = code[2:]
-        if evidence.failure_class != PERMANENT and key in tables.enhanced_transient:
-            reason = tables.enhanced_transient[key]
-        else:
-            reason = tables.enhanced.get(key)
-        rule_id = f"enhanced.X.{key}"
-        if reason is None:
-            subject = key.partition(".")[0]
-            reason = tables.subject_fallback.get(subject, Reason.UNDETERMINED)
-            rule_id = f"enhanced.X.{subject}.unregistered"
-    reply = evidence.reply_code
-    if reply is not None and (reason is None or reason is Reason.UNDETERMINED):
-        reply_reason = tables.reply.get(reply)
-        if reply_reason is not None and (reason is None or reply_reason is not Reason.UNDETERMINED):
-            return reply_reason, f"reply.{reply}"
-    if reason is None:
-        return None
-    return reason, rule_id
 
 
 def classification_text(event: DeliveryEvent) -> str | None:
@@ -103,46 +79,21 @@ _NOT_BOUNCES = frozenset({Reason.AUTO_REPLY, Reason.COMPLAINT})
 """Preset reasons that are not delivery failures: verdict ``unknown``, action ``none``."""
 
 
-class _Found(NamedTuple):
-    """A reason, the rule that gave it, the evidence in words, and whether the
-    wording says the condition is temporary (:attr:`TextRule.transient`)."""
-
-    reason: Reason
-    rule_id: str
-    words: str
-    transient: bool = False
-
-
-def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy, text: str | None) -> _Found:
+def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy, text: str | None) -> Found:
     """Return the reason and where it came from; ``text`` is :func:`classification_text`."""
     preset = event.preset_reason
     if preset is not None:  # stated by the input's structure (RFC 3834, RFC 5965, platform)
         origin = "platform" if event.platform else "report"
-        return _Found(preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}")
+        return Found(preset, f"{origin}.{preset.value}", f"the {origin} states {preset.value}")
     if evidence.failure_class == SUCCESS:
         if event.status is DeliveryStatus.DISCARDED:
-            return _Found(
+            return Found(
                 Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
             )
-        return _Found(Reason.DELIVERED, "status.delivered", "delivered")
-    if event.status is DeliveryStatus.EXPIRED:
-        return _Found(Reason.EXPIRED, "status.expired", "the MTA gave up retrying (queue lifetime)")
-    return _before_any_recipient(event, evidence, _text_or_code_reason(text, evidence, policy))
-
-
-def _text_or_code_reason(text: str | None, evidence: Evidence, policy: Policy) -> _Found:
-    if text:
-        rule = policy.text_rules.first_match(reply_text(text), evidence.failure_class)
-        if rule is not None:
-            words = f"text rule {rule.rule_id} matched"
-            if rule.transient:
-                words += " (its wording says the condition is temporary)"
-            return _Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
-    from_codes = _code_reason(evidence)
-    if from_codes is not None:
-        reason, rule_id = from_codes
-        return _Found(reason, rule_id, f"code rule {rule_id}")
-    return _Found(Reason.UNDETERMINED, "none", "no recognisable reason")
+        return Found(Reason.DELIVERED, "status.delivered", "delivered")
+    return _before_any_recipient(
+        event, evidence, text_or_code_reason(event, text, evidence, policy)
+    )
 
 
 _STAGE_REASONS: dict[str, tuple[Reason, str]] = {
@@ -165,7 +116,7 @@ def _command(event: DeliveryEvent) -> str | None:
     return command
 
 
-def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Found) -> _Found:
+def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: Found) -> Found:
     """Re-read a recipient reason (or ``undetermined``) given in reply to MAIL FROM, EHLO or HELO.
 
     RFC 5321 §3.3 orders a mail transaction MAIL, then RCPT, then DATA, after
@@ -186,18 +137,19 @@ def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Foun
     does not change this: replies still come back in command order.
 
     Before DATA no message content has been sent either, so ``content_rejected``
-    at the greeting or EHLO/HELO becomes ``blocked`` (a refusal of the host).
+    at the greeting or EHLO/HELO becomes ``blocked`` (a refusal of the host); so
+    does a ``protocol_error`` in reply to EHLO/HELO (a 501 to EHLO refuses the
+    name the client gave for itself) (:func:`_rereadable`).
 
     :returns: ``found`` re-read, or unchanged when the rule does not apply.
     """
     if evidence.failure_class not in (TRANSIENT, PERMANENT):
         return found
-    about_recipient = found.reason in hard_reasons()
-    if not about_recipient and found.reason is not Reason.CONTENT_REJECTED:
+    if not _rereadable(found):
         return found
     command = _command(event)
     stage = _STAGE_REASONS.get(command or "")
-    if stage is None or (not about_recipient and command == "MAIL FROM"):
+    if stage is None or not _rereadable(found, command):
         return found
     new_reason, new_rule = stage
     about = "sender" if command == "MAIL FROM" else "sending host"
@@ -205,10 +157,29 @@ def _before_any_recipient(event: DeliveryEvent, evidence: Evidence, found: _Foun
         f"{found.words} ({found.reason.value}), but the reply answered {command}, before any "
         f"recipient was named (RFC 5321 §3.3): it is about the {about}"
     )
-    return _Found(new_reason, new_rule, explained)
+    return Found(new_reason, new_rule, explained)
 
 
-def _verdict(evidence: Evidence, found: _Found, policy: Policy, status: DeliveryStatus) -> Verdict:
+def _rereadable(found: Found, command: str | None = None) -> bool:
+    """Whether a reason found at ``command`` (any command when ``None``) is re-read by stage.
+
+    - every command: a recipient (hard) reason or ``undetermined``;
+    - greeting, EHLO/HELO: also ``content_rejected`` (no content was sent) and,
+      for EHLO/HELO, ``protocol_error`` (the argument refused is the client's own
+      name, RFC 5321 §4.1.1.1).
+    """
+    if found.reason in hard_reasons():
+        return True
+    content = found.reason is Reason.CONTENT_REJECTED
+    protocol = found.reason is Reason.PROTOCOL_ERROR
+    if command is None:
+        return content or protocol
+    if command == "MAIL FROM":
+        return False
+    return content or (protocol and command in ("EHLO", "HELO"))
+
+
+def _verdict(evidence: Evidence, found: Found, policy: Policy, status: DeliveryStatus) -> Verdict:
     failure_class = evidence.failure_class
     reason = found.reason
     if reason in _NOT_BOUNCES:
@@ -265,8 +236,8 @@ def classify_event(
         :class:`~processor.model.Classification`.
 
     Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command);
-    deliveries and expiries do not depend on the text, so they always hit. The text is
-    read with the event's own recipient address masked (:func:`classification_text`).
+    deliveries do not depend on the text, so they always hit. The text is read with the
+    event's own recipient address masked (:func:`classification_text`).
     """
     if policy is None:
         policy = default_policy()
@@ -276,7 +247,7 @@ def classify_event(
         return evidence, _decide(event, evidence, policy, text)
     status = event.status
     key_text = text
-    if evidence.failure_class == SUCCESS or status is DeliveryStatus.EXPIRED:
+    if evidence.failure_class == SUCCESS:
         key_text = None  # the decision does not depend on the text
     elif text is not None and len(text) > _CACHE_TEXT_LIMIT:
         return evidence, _decide(event, evidence, policy, text)

@@ -111,17 +111,27 @@ class TextRuleSet:
             to the other class are passed over. Any other value (class unknown)
             lets every rule apply.
         """
+        matches = self.all_matches(text, failure_class)
+        return matches[0] if matches else None
+
+    def all_matches(self, text: str, failure_class: int) -> list[TextRule]:
+        """Every rule that matches ``text`` for ``failure_class``, in file order.
+
+        One pass of the RE2 set over ``text`` (linear time); the class filter is
+        the one :meth:`first_match` applies.
+        """
         if self._set is None:
-            return None
+            return []
         matches = self._set.Match(text)
         if not matches:
-            return None
+            return []
         pattern_rule = self._pattern_rule
+        found: list[TextRule] = []
         for rule_index in sorted({pattern_rule[m] for m in matches}):
             rule: TextRule = self.rules[rule_index]
             if failure_class in rule.classes or failure_class not in (_TRANSIENT, _PERMANENT):
-                return rule
-        return None
+                found.append(rule)
+        return found
 
 
 def _read_toml(name: str) -> dict[str, Any]:

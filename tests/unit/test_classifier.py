@@ -34,6 +34,14 @@ def test_each_text_rule_classifies_its_own_example(rule: object) -> None:
     assert rule.example, f"{rule.rule_id} has no example"  # type: ignore[attr-defined]
     status = DeliveryStatus.DEFERRED if rule.classes == {4} else DeliveryStatus.BOUNCED  # type: ignore[attr-defined]
     _, decision = classify_event(_event(rule.example, status))  # type: ignore[attr-defined]
+    if rule.reason is Reason.EXPIRED:  # type: ignore[attr-defined]
+        # An expiry rule says the MTA gave up; the reason is the last error's cause when
+        # the text names one, and the rule id names both ("text.<expiry>+text.<cause>").
+        expiry, _, cause = decision.rule_id.partition("+")
+        assert expiry == f"text.{rule.rule_id}"  # type: ignore[attr-defined]
+        assert (decision.reason is Reason.EXPIRED) == (cause == "")
+        assert decision.verdict is Verdict.SOFT
+        return
     assert decision.rule_id == f"text.{rule.rule_id}"  # type: ignore[attr-defined]
     assert decision.reason is rule.reason  # type: ignore[attr-defined]
 
@@ -117,6 +125,28 @@ def test_hard_reasons_are_the_documented_set() -> None:
             Reason.EXPIRED,
             Verdict.SOFT,
             "status.expired",
+        ),
+        # The MTA gave up: the reason names the last error's cause, the verdict stays soft.
+        (
+            "host x[192.0.2.1] said: 452 4.2.2 <a@example.com>: Mailbox full",
+            DeliveryStatus.EXPIRED,
+            Reason.MAILBOX_FULL,
+            Verdict.SOFT,
+            "status.expired+text.mailbox_full.quota",
+        ),
+        (
+            "host x[192.0.2.1] said: 421 4.4.2 no",
+            DeliveryStatus.EXPIRED,
+            Reason.NETWORK_ERROR,
+            Verdict.SOFT,
+            "status.expired+enhanced.X.4.2",
+        ),
+        (
+            "message expired after 5 days; last error: 550 5.5.0 mailbox unavailable",
+            DeliveryStatus.BOUNCED,
+            Reason.USER_UNKNOWN,
+            Verdict.SOFT,
+            "text.expired.queue_lifetime+text.user_unknown.mailbox_unavailable",
         ),
         # Specific text beats a generic or contradicting code.
         (

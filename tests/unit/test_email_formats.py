@@ -58,7 +58,7 @@ CASES = {
     "dsn-delayed.eml": [
         row("dave@example.com", DEFERRED, "4.4.1", None, SOFT, Reason.NETWORK_ERROR)
     ],
-    "dsn-expired.eml": [row("dave@example.com", EXPIRED, "4.2.2", 452, SOFT, Reason.EXPIRED)],
+    "dsn-expired.eml": [row("dave@example.com", EXPIRED, "4.2.2", 452, SOFT, Reason.MAILBOX_FULL)],
     "global-dsn-utf8.eml": [
         row("zoë@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
     ],
@@ -84,16 +84,24 @@ CASES = {
         row("peggy@example.com", BOUNCED, "5.2.1", 550, HARD, Reason.MAILBOX_DISABLED)
     ],
     # a provider's own ISO-2022-JP notice with the MTA's whole report pasted below it as text
-    # Google Groups refuses a post in the sender's language, without an SMTP code
+    # Google Groups refuses a post in the sender's language, without an SMTP code; posting
+    # permission belongs to the sender's address (group membership)
     "google-groups-fr.eml": [
-        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.POLICY_REJECTED)
+        row("equipe@googlegroups.com", BOUNCED, None, None, SOFT, Reason.SENDER_REJECTED)
     ],
-    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all
+    # a prose notice: "abandoned after 48 hours" (the MTA gave up), no code at all; the
+    # last error, "Could not find a gateway", names the cause (routing: network_error)
     "gateway-gave-up-prose.eml": [
-        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.EXPIRED)
+        row("rita@example.com", EXPIRED, None, None, SOFT, Reason.NETWORK_ERROR)
+    ],
+    # a Sendmail transcript: the remote refused the session at MAIL FROM (its "<<<" reply is
+    # rosa's evidence, not Sendmail's "Remote protocol error" or the next host's line)
+    "sendmail-transcript-session-refused.eml": [
+        row("rosa@example.net", BOUNCED, "5.7.1", 550, SOFT, Reason.BLOCKED),
+        row("sven@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
     ],
     "forwarded-report-iso2022jp.eml": [
-        row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.EXPIRED)
+        row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
 }
 
@@ -106,7 +114,7 @@ def test_bounce_formats(name: str) -> None:
 def test_every_fixture_is_covered() -> None:
     covered = set(CASES) | {
         "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
-        "ses-sns-email-folded.eml", "not-a-bounce.eml",
+        "ses-sns-email-folded.eml", "not-a-bounce.eml", "unsubscribe-request.eml",
     }  # fmt: skip
     assert {p.name for p in FIXTURES.glob("*.eml")} == covered
 

@@ -1,4 +1,5 @@
-"""Emails that are not bounces: ARF complaints (RFC 5965), JMRP, automatic replies (RFC 3834).
+"""Emails that are not bounces: ARF complaints (RFC 5965), JMRP, unsubscribe requests
+(RFC 2369), automatic replies (RFC 3834).
 
 Their reason is ``complaint`` or ``auto_reply``; they are not bounces, so the
 verdict is ``unknown`` and the action ``none``.
@@ -79,6 +80,36 @@ def test_vacation_reply_is_an_auto_reply() -> None:
     )
     assert record.rule_id == "report.auto_reply"
     assert record.original_message == {"message_id": "<weekly-news-50@example.org>"}  # In-Reply-To
+
+
+def test_unsubscribe_request_is_an_opt_out_complaint() -> None:
+    # a mail client following List-Unsubscribe (RFC 2369 mailto): the recipient says stop
+    record = only_record("unsubscribe-request.eml")
+    assert (record.recipient, record.reason, record.verdict, record.action) == (
+        "tilda@example.com", Reason.COMPLAINT, Verdict.UNKNOWN, Action.NONE,
+    )  # fmt: skip
+    assert record.diagnostic == "feedback-report; Feedback-Type: opt-out"
+
+
+@pytest.mark.parametrize(
+    ("marker", "replacement"),
+    [
+        (b"X-Apple-Unsubscribe: true\n", b""),  # the subject alone (RFC 2369 mailto)
+        (b"Subject: unsubscribe", b"Subject: Unsubscribe "),
+    ],
+)
+def test_unsubscribe_request_markers(marker: bytes, replacement: bytes) -> None:
+    raw = (FIXTURES / "unsubscribe-request.eml").read_bytes().replace(marker, replacement)
+    (event,) = parse_email(raw)
+    assert event.preset_reason is Reason.COMPLAINT
+
+
+def test_a_reply_mentioning_unsubscribe_is_not_a_request() -> None:
+    raw = (FIXTURES / "unsubscribe-request.eml").read_bytes()
+    raw = raw.replace(b"X-Apple-Unsubscribe: true\n", b"")
+    raw = raw.replace(b"Subject: unsubscribe", b"Subject: Re: how do I unsubscribe?")
+    (event,) = parse_email(raw)
+    assert event.preset_reason is Reason.AUTO_REPLY  # Auto-Submitted: auto-replied
 
 
 @pytest.mark.parametrize(

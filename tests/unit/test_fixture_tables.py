@@ -17,6 +17,7 @@ Each YAML file is a list of cases::
             reply_code: 550             # record.reply_code.code, or null
             verdict: hard
             reason: user_unknown
+            rule_id: text.user_unknown.no_such_user   # optional: the deciding rule
             # any other key is compared with the record attribute of that name;
             # ``registered`` is record.enhanced_status.registered.
 
@@ -109,6 +110,7 @@ OPTIONAL_RECORD_KEYS = {
     "mta_daemon",
     "action",
     "delay_seconds",
+    "rule_id",
 }
 CASE_KEYS = {"name", "input", "expect", "reference_time"}
 EXPECT_KEYS = {"skipped", "errors", "records"}

@@ -7,7 +7,8 @@ Accepted:
 - non-standard bounces whose information is only in prose (Postfix's notice,
   Exim, qmail, Sendmail transcripts, Exchange, Gmail, Yahoo, Mail.Ru, ...);
 - Amazon SES notifications delivered by email (SNS email subscriptions);
-- ARF feedback reports (RFC 5965) -> reason ``complaint``;
+- ARF feedback reports (RFC 5965) and unsubscribe requests (RFC 2369 mailto) -> reason
+  ``complaint``;
 - automatic replies (RFC 3834) -> reason ``auto_reply``.
 
 Complaints and automatic replies are not bounces: their verdict is
@@ -46,7 +47,12 @@ from processor.parse.email.original import (
     forwarded_report,
     returned_message,
 )
-from processor.parse.email.reports import is_auto_reply, parse_feedback
+from processor.parse.email.reports import (
+    Feedback,
+    is_auto_reply,
+    parse_feedback,
+    unsubscribe_request,
+)
 from processor.parse.email.sns import ses_events_in
 
 __all__ = ["MAX_EMAIL_BYTES", "looks_like_email", "parse_email"]
@@ -110,6 +116,10 @@ def _complaints(message: Message, context: EmailContext) -> list[DeliveryEvent] 
     feedback = parse_feedback(message)
     if feedback is None:
         return None
+    return _complaint_events(feedback, context)
+
+
+def _complaint_events(feedback: Feedback, context: EmailContext) -> list[DeliveryEvent]:
     words = f"feedback-report; Feedback-Type: {feedback.feedback_type}"
     if feedback.source_ip:
         words += f"; Source-IP: {feedback.source_ip}"
@@ -158,6 +168,9 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
     platform = ses_events_in(text)
     if platform:
         return platform
+    unsubscribe = unsubscribe_request(message)
+    if unsubscribe is not None:
+        return _complaint_events(unsubscribe, context)
     if is_auto_reply(message):
         return _auto_reply(message, context)
     raise UnrecognisedPayloadError(

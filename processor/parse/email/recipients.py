@@ -66,6 +66,9 @@ _ANCHORS = tuple(
         r"^[ \t]{0,10}>>>[ \t]{1,5}" + _ADDR + r"[ \t]{1,5}<",
     )
 )
+_TRANSCRIPT_ANCHOR = _ANCHORS[5]
+_TRANSCRIPT_EXCHANGE = re.compile(r"^[ \t]{0,10}(?:>>>|<<<)")
+_MAX_EXCHANGE_LINES = 6
 _RCPT_COMMAND = re.compile(r"RCPT[ \t]{1,3}TO:[ \t]{0,3}<?" + _ADDR, re.IGNORECASE)
 _DSN_FIELD = re.compile(
     r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|Arrival-Date|Received-From-MTA|Action|"
@@ -129,6 +132,10 @@ def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
             break
     recipients = []
     for position, (address, index) in enumerate(found):
+        exchange = _session_exchange(lines, index)
+        if exchange:
+            recipients.append(TextRecipient(address, "\n".join(exchange)[:MAX_BLOCK_CHARS]))
+            continue
         stop = found[position + 1][1] if position + 1 < len(found) else len(lines)
         line = lines[index]
         after = line.split(address, 1)[-1]
@@ -142,6 +149,36 @@ def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
             block.append(line)
         recipients.append(TextRecipient(address, "\n".join(block)[:MAX_BLOCK_CHARS]))
     return recipients
+
+
+def _session_exchange(lines: list[str], index: int) -> list[str]:
+    """The ``>>> command`` / ``<<< reply`` lines just above a Sendmail transcript recipient line.
+
+    In a Sendmail transcript ("----- Transcript of session follows -----") the
+    line ``554 <addr>... Remote protocol error`` is Sendmail's own summary; when
+    the remote server refused the session before the recipient was named (at
+    MAIL FROM, or at DATA), its reply is the ``<<<`` line above it, answering
+    the ``>>>`` command above that. That exchange is the recipient's evidence.
+
+    :returns: the exchange lines (at most :data:`_MAX_EXCHANGE_LINES`), or ``[]``
+        when ``lines[index]`` is not such a line or no ``<<<`` reply precedes it.
+    """
+    if not _TRANSCRIPT_ANCHOR.search(lines[index]):
+        return []
+    start = index
+    while start > 0 and index - start < _MAX_EXCHANGE_LINES:
+        if not _TRANSCRIPT_EXCHANGE.match(lines[start - 1]):
+            break
+        start -= 1
+    exchange = lines[start:index]
+    if not any(line.lstrip().startswith("<<<") for line in exchange):
+        return []
+    address = _TRANSCRIPT_ANCHOR.search(lines[index])
+    for line in exchange:  # a RCPT TO for another recipient is that recipient's exchange
+        named = _RCPT_COMMAND.search(line)
+        if named is not None and address is not None and named.group(1) != address.group(1):
+            return []
+    return exchange
 
 
 def bracketed_addresses(text: str, excluded: set[str]) -> list[str]:

@@ -6,6 +6,8 @@
   and Microsoft's JMRP reports (a forwarded ``message/rfc822`` carrying
   ``X-HmXmrOriginalRecipient``, sent by the Junk Mail Reporting Program,
   https://learn.microsoft.com/en-us/defender-office-365/junk-mail-reporting-program).
+- Unsubscribe requests sent to a ``List-Unsubscribe`` mailto address (RFC 2369
+  §3.2): complaints of type ``opt-out``, like the ARF type.
 - Automatic replies (RFC 3834 §5: ``Auto-Submitted: auto-replied``; also the
   widespread non-standard ``X-Autoreply``, ``X-Autorespond``,
   ``Precedence: auto_reply`` headers and "Out of Office"/"Automatic reply"
@@ -23,7 +25,7 @@ from email.message import Message
 from processor.parse.email.dsn import strip_address_type
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
 
-__all__ = ["Feedback", "is_auto_reply", "parse_feedback"]
+__all__ = ["Feedback", "is_auto_reply", "parse_feedback", "unsubscribe_request"]
 
 _MAX_FEEDBACK_RECIPIENTS = 100
 _FIELD = re.compile(
@@ -118,6 +120,29 @@ def parse_feedback(message: Message) -> Feedback | None:
         recipients = header_addresses(returned, "X-HmXmrOriginalRecipient")
         return Feedback("abuse", recipients[:_MAX_FEEDBACK_RECIPIENTS], None, None, "jmrp")
     return None
+
+
+_UNSUBSCRIBE_SUBJECT = re.compile(r"^[ \t]{0,5}unsubscribe[ \t]{0,5}$", re.IGNORECASE)
+
+
+def unsubscribe_request(message: Message) -> Feedback | None:
+    """The recipient's opt-out when ``message`` is an unsubscribe request, else ``None``.
+
+    A mail client that follows a ``List-Unsubscribe: <mailto:...?subject=unsubscribe>``
+    header (RFC 2369 §3.2) sends the recipient's request as an email with the
+    subject "unsubscribe"; Apple Mail marks its own with ``X-Apple-Unsubscribe:
+    true``. The request is the recipient saying "stop", like an ARF report of
+    type ``opt-out``, not an automatic reply to read and forget. The requester is
+    the ``From`` address. Asked only once an email turned out not to be a bounce.
+    """
+    sender = (header_addresses(message, "From") or [""])[0]
+    if not sender or _BOUNCE_SENDER.match(sender):
+        return None
+    apple = (header_text(message, "X-Apple-Unsubscribe") or "").strip().lower() == "true"
+    subject = header_text(message, "Subject") or ""
+    if not apple and not _UNSUBSCRIBE_SUBJECT.match(subject):
+        return None
+    return Feedback("opt-out", [sender], None, None, "unsubscribe request")
 
 
 def is_auto_reply(message: Message) -> bool:

@@ -1,0 +1,163 @@
+"""Where a reason comes from: the text rules, the code tables, and what an expiry hides.
+
+Order (README "Classification policy", "Order of evidence" 3): the first
+matching text rule on the diagnostic text decides (specific wording beats a
+generic or contradicting code); else the enhanced status code's table entry;
+else the reply code's; else the unregistered code's subject; else
+``undetermined``.
+
+When the MTA gave up after transient failures (``status=expired``, a DSN
+``Action: failed`` with a 4.x.x status, or expiry wording such as "message
+expired" / "retry timeout exceeded") the reason is the last error's cause when
+the text or a specific code recognises one; only without one is it
+``expired``. The verdict stays soft (:attr:`Found.transient`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from processor.classifier.evidence import PERMANENT, Evidence
+from processor.classifier.policy import Policy
+from processor.classifier.rules import TextRule, code_tables
+from processor.model import DeliveryEvent, DeliveryStatus, Reason
+from processor.smtp.extract import reply_text
+
+__all__ = ["Found", "code_reason", "rule_text", "text_or_code_reason"]
+
+
+class Found(NamedTuple):
+    """A reason, the rule that gave it, the evidence in words, and whether the
+    failure is to be treated as transient whatever its class: the wording says
+    the condition is temporary (:attr:`TextRule.transient`) or the MTA gave up
+    after transient failures (:func:`_gave_up`)."""
+
+    reason: Reason
+    rule_id: str
+    words: str
+    transient: bool = False
+
+
+def code_reason(evidence: Evidence) -> tuple[Reason, str] | None:
+    """Reason from the enhanced code, then the reply code; ``None`` if neither gives one."""
+    tables = code_tables()
+    reason: Reason | None = None
+    rule_id = ""
+    code = evidence.enhanced_code
+    if code is not None:
+        key = code[2:]
+        if evidence.failure_class != PERMANENT and key in tables.enhanced_transient:
+            reason = tables.enhanced_transient[key]
+        else:
+            reason = tables.enhanced.get(key)
+        rule_id = f"enhanced.X.{key}"
+        if reason is None:
+            subject = key.partition(".")[0]
+            reason = tables.subject_fallback.get(subject, Reason.UNDETERMINED)
+            rule_id = f"enhanced.X.{subject}.unregistered"
+    reply = evidence.reply_code
+    if reply is not None and (reason is None or reason is Reason.UNDETERMINED):
+        reply_reason = tables.reply.get(reply)
+        if reply_reason is not None and (reason is None or reply_reason is not Reason.UNDETERMINED):
+            return reply_reason, f"reply.{reply}"
+    if reason is None:
+        return None
+    return reason, rule_id
+
+
+# Amazon SES writes its own status and description before the remote server's
+# reply, which it quotes: "5.1.0 - Unknown address error 550-'5.2.2 <a@example.com>...
+# Mailbox Full' (delivery attempts: 0)". The quoted reply is the evidence; the
+# description is SES's reading of its own status code. Bounded quantifiers only.
+_QUOTED_REMOTE_REPLY = re.compile(
+    r"^(?:smtp; ?)?[245]\.[0-9]{1,3}\.[0-9]{1,3} - [A-Za-z ]{1,60} ([245][0-9]{2}[ \-]')"
+)
+
+
+def rule_text(diagnostic: str) -> str:
+    """The text the text rules read: the reply's wording without reply-line prefixes.
+
+    When a relay quotes the remote server's reply after its own status and
+    description (Amazon SES: ``5.1.0 - Unknown address error 550-'...'``), only
+    the quoted reply is read: the remote server's words are the evidence.
+    """
+    quoted = _QUOTED_REMOTE_REPLY.match(diagnostic)
+    if quoted is not None:
+        diagnostic = diagnostic[quoted.start(1) :]
+    return reply_text(diagnostic)
+
+
+def text_or_code_reason(
+    event: DeliveryEvent, text: str | None, evidence: Evidence, policy: Policy
+) -> Found:
+    """The reason from the text rules, else the codes; an expiry names the last error's cause.
+
+    The MTA gave up when its own outcome says so (``status=expired``, a DSN
+    ``Action: failed`` with a transient code) or when the first text rule that
+    matches is an expiry rule ("message expired", "retry timeout exceeded").
+    Then the reason is the cause the rest of the evidence recognises (the next
+    matching text rule, else a specific code), see :func:`_gave_up`. When the
+    MTA's outcome says it is still retrying (deferred, SOFTBOUNCE, a delay
+    notice) expiry wording does not decide: the reason is the cause.
+
+    :param text: the diagnostic as the classifier reads it (recipient masked,
+        ``processor.classifier.classification_text``), or ``None``.
+    """
+    rules = policy.text_rules.all_matches(rule_text(text), evidence.failure_class) if text else []
+    expiry = "status.expired" if event.status is DeliveryStatus.EXPIRED else None
+    retrying = event.status in _RETRYING
+    if rules and rules[0].reason is Reason.EXPIRED and not retrying:
+        expiry = expiry or f"text.{rules[0].rule_id}"
+    if expiry is not None or retrying:
+        rules = [rule for rule in rules if rule.reason is not Reason.EXPIRED]
+    found = _cause(rules, evidence)
+    return found if expiry is None else _gave_up(expiry, found)
+
+
+_RETRYING = frozenset({DeliveryStatus.DEFERRED, DeliveryStatus.SOFTBOUNCE})
+"""MTA outcomes that say delivery will be retried (RFC 3464 §2.3.3 ``delayed``)."""
+
+
+def _cause(rules: list[TextRule], evidence: Evidence) -> Found:
+    """The first text rule's reason, else the code tables', else ``undetermined``."""
+    if rules:
+        rule = rules[0]
+        words = f"text rule {rule.rule_id} matched"
+        if rule.transient:
+            words += " (its wording says the condition is temporary)"
+        return Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
+    from_codes = code_reason(evidence)
+    if from_codes is not None:
+        reason, rule_id = from_codes
+        return Found(reason, rule_id, f"code rule {rule_id}")
+    return Found(Reason.UNDETERMINED, "none", "no recognisable reason")
+
+
+def _gave_up(expiry: str, cause: Found) -> Found:
+    """The reason of a delivery the MTA gave up on after transient failures.
+
+    Policy (README "Classification policy", issue 5): the verdict stays soft
+    (the failures were transient; ``delivery_status`` keeps ``expired``) and the
+    reason names the last error's cause when the diagnostic text or a specific
+    code recognises one (e.g. ``network_error`` for "Connection timed out"), as
+    Amazon SES reports a Transient bounce with a sub-type naming the cause
+    (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html).
+    Only without a recognisable cause (no text, a generic X.0.0, or X.4.7
+    "Delivery time expired" itself) is the reason ``expired``.
+
+    :param expiry: the rule that says the MTA gave up (``status.expired`` or an expiry text rule).
+    :param cause: what the text and codes say once the expiry wording is set aside.
+    :returns: the reason, with a rule id naming both
+        (``status.expired+text.network_error.connection``).
+    """
+    if cause.reason in (Reason.EXPIRED, Reason.UNDETERMINED):
+        return Found(
+            Reason.EXPIRED, expiry, "the MTA gave up retrying; no recognisable last error", True
+        )
+    return Found(
+        cause.reason,
+        f"{expiry}+{cause.rule_id}",
+        f"the MTA gave up retrying; last error: {cause.words} ({cause.reason.value})",
+        True,
+    )
