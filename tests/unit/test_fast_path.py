@@ -1,0 +1,218 @@
+"""The fast path (processor.fast_path) gives exactly what the general path gives.
+
+For every single-line input of the fixture tables and for generated Postfix lines:
+the record :func:`enrich_common_line` builds equals the record of the general path
+(``parse_payload`` + ``enrich_event``), on the first sight of an outcome (cache miss)
+and on the next (cache hit); the stream's bytes, key and labels from
+:func:`serialize_common_line` equal ``serialize``/``record_key``/``record_labels`` of
+that record, byte for byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from processor.assemble import enrich_event
+from processor.classifier.policy import Policy, default_policy
+from processor.enrich import enrich_payload
+from processor.fast_path import enrich_common_line, serialize_common_line
+from processor.model import EnrichedRecord
+from processor.parse import parse_payload
+from processor.record import record_key, record_labels, serialize
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
+REFERENCE_TIME = 1_796_000_000.0  # 2026-11-29
+
+
+def _fresh_policy() -> Policy:
+    return dataclasses.replace(default_policy(), cache={})
+
+
+def _general(line: bytes) -> list[EnrichedRecord]:
+    """The general path: parse the payload into events, enrich each (no fast path)."""
+    policy = _fresh_policy()
+    parsed = parse_payload(line, REFERENCE_TIME)
+    assert not parsed.errors
+    return [enrich_event(event, policy) for event in parsed.events]
+
+
+def _fixture_lines() -> list[bytes]:
+    lines = []
+    for path in sorted(FIXTURES.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text()):
+            text = case["input"].rstrip("\n")
+            if "\n" not in text and text[:1].isalpha():
+                lines.append(text.encode())
+    return lines
+
+
+FIXTURE_LINES = _fixture_lines()
+
+
+def _assert_same(line: bytes, policy: Policy) -> bool:
+    """Compare both paths for ``line``; True when the fast path took the line."""
+    fast = enrich_common_line(line, policy, REFERENCE_TIME)
+    streamed = serialize_common_line(line, policy, REFERENCE_TIME)
+    if fast is None:
+        assert streamed is None
+        return False
+    (expected,) = _general(line)
+    assert fast == expected
+    assert streamed == (record_key(expected), serialize(expected), record_labels(expected))
+    return True
+
+
+def test_fixture_lines_exist_and_most_take_the_fast_path() -> None:
+    policy = _fresh_policy()
+    taken = [line for line in FIXTURE_LINES if enrich_common_line(line, policy, REFERENCE_TIME)]
+    assert len(FIXTURE_LINES) > 150
+    assert len(taken) > 100  # RFC 3164 delivery lines of every daemon and status
+
+
+@pytest.mark.parametrize(
+    "line", FIXTURE_LINES, ids=lambda line: line[-40:].decode("ascii", "replace")
+)
+def test_fixture_line_same_on_miss_and_on_hit(line: bytes) -> None:
+    policy = _fresh_policy()
+    if _assert_same(line, policy):  # first sight: the general path decides, outcome cached
+        size = len(policy.cache)
+        assert _assert_same(line, policy)  # second sight: built from the cached outcome
+        assert len(policy.cache) == size
+
+
+def test_one_reply_to_many_recipients_is_one_outcome() -> None:
+    policy = _fresh_policy()
+    for n in range(20):
+        line = (
+            f"Nov 29 10:00:{n:02d} mx1 postfix/smtp[7]: 4F3C2A1B{n:02d}: to=<u{n}@example.com>, "
+            "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, "
+            f"status=bounced (host mx.example.com[192.0.2.1] said: 550 5.1.1 <u{n}@example.com>: "
+            "Recipient address rejected: User unknown (in reply to RCPT TO command))"
+        ).encode()
+        assert _assert_same(line, policy)
+    outcomes = [key for key in policy.cache if isinstance(key[0], str)]
+    assert len(outcomes) == 1
+
+
+_STATUS_TEXTS = [
+    ("sent", "2.0.0", "250 2.0.0 Ok: queued as 7A1B2C3D4E"),
+    ("sent", "2.0.0", "250 2.0.0 OK  1700000000 a1b2c3si123.45 - gsmtp"),
+    ("sent", "2.0.0", "250 OK id=1abcde-000123-AB"),
+    ("sent", "2.6.0", "250 2.6.0 <{r}> [InternalId=123.4.5] Queued mail for delivery"),
+    ("sent", "2.0.0", "delivered to mailbox"),
+    ("sent", "2.0.0", "delivered via dovecot service"),
+    ("deliverable", "2.1.5", "250 2.1.5 Ok"),
+    (
+        "bounced",
+        "5.1.1",
+        "host mx.{d}[192.0.2.30] said: 550 5.1.1 <{r}>: User unknown (in reply to RCPT TO command)",
+    ),
+    (
+        "bounced",
+        "5.0.0",
+        "host mx.{d}[192.0.2.30] said: 550 <{r}>: spam-trap address, spam rejected (in reply to end of DATA command)",
+    ),
+    (
+        "bounced",
+        "5.7.1",
+        "host mx.{d}[192.0.2.30] said: 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.example (in reply to MAIL FROM command)",
+    ),
+    (
+        "bounced",
+        "5.4.4",
+        "Host or domain name not found. Name service error for name={d} type=MX: Host not found",
+    ),
+    ("deferred", "4.4.1", "connect to mx.{d}[192.0.2.20]:25: Connection timed out"),
+    (
+        "deferred",
+        "4.2.2",
+        "host mx.{d}[192.0.2.30] said: 452 4.2.2 <{r}>: Quota exceeded (in reply to RCPT TO command)",
+    ),
+    (
+        "SOFTBOUNCE",
+        "4.1.1",
+        "host mx.{d}[192.0.2.30] said: 550 5.1.1 <{r}>: User unknown (in reply to RCPT TO command)",
+    ),
+    (
+        "expired",
+        "4.4.7",
+        "message expired after 5 days: connect to mx.{d}[192.0.2.20]:25: Connection refused",
+    ),
+    (
+        "undeliverable",
+        "5.1.1",
+        "host mx.{d}[192.0.2.30] said: 550 5.1.1 <{r}>... No such user (in reply to RCPT TO command)",
+    ),
+    ("sent", "2.0.0", None),
+    ("bounced", "5.0.0", "250 2.0.0 Ok"),  # a class that contradicts the status
+    ("sent", "2.0.0", "550 5.1.1 odd (in reply to RCPT TO command)"),
+    ("deferred", "4.0.0", "host mx.{d}[192.0.2.30] said: 451 " + "a long reply " * 200),  # cut
+    ("sent", "2.0.0", "250 2.0.0 " + "a long reply " * 200),
+]
+_ADDRESSES = [
+    "jo@example.com",
+    "Spam.Reports@Example.COM",
+    "blacklist@example.net",
+    "x#5.7.1.@example.org",
+    "postmaster",
+    '"john doe"@example.com',
+    "",
+    "ünïcode@exämple.org",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    outcome=st.sampled_from(_STATUS_TEXTS),
+    address=st.sampled_from(_ADDRESSES),
+    original=st.sampled_from([None, "alias@example.org", "Spam.Reports@Example.COM"]),
+    daemon=st.sampled_from(
+        ["smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "relay"]
+    ),
+    syslog_name=st.sampled_from(["postfix", "postfix-out", "postfix/submission"]),
+    day=st.sampled_from(["Nov  2", "Nov 29", "Feb 29", "Dec 31", "Jan  1"]),
+    clock=st.sampled_from(["10:00:01", "23:59:59", "10:00:01.123456", "25:00:00"]),
+    delay=st.sampled_from(["0.52", "1", "1234567890.123456789"]),
+    junk=st.text(st.characters(blacklist_characters="\n"), max_size=20),  # one line
+)
+def test_generated_lines_same_on_both_paths(
+    outcome: tuple[str, str, str | None],
+    address: str,
+    original: str | None,
+    daemon: str,
+    syslog_name: str,
+    day: str,
+    clock: str,
+    delay: str,
+    junk: str,
+) -> None:
+    status, dsn, text = outcome
+    domain = address.rpartition("@")[2] or "example.com"
+    orig = f"orig_to=<{original}>, " if original else ""
+    diagnostic = "" if text is None else f" ({text.format(r=address, d=domain)}{junk})"
+    line = (
+        f"{day} {clock} mx1 {syslog_name}/{daemon}[123]: 4F3C2A1B9D: to=<{address}>, {orig}"
+        f"relay=mx.{domain}[192.0.2.10]:25, delay={delay}, delays=0.1/0/0.5/0.6, "
+        f"dsn={dsn}, status={status}{diagnostic}"
+    ).encode("utf-8", "surrogatepass")
+    policy = _fresh_policy()
+    _assert_same(line, policy)
+    _assert_same(line, policy)
+
+
+def test_enrich_payload_and_the_stream_use_the_fast_path() -> None:
+    policy = _fresh_policy()
+    line = FIXTURE_LINES[0]
+    for candidate in FIXTURE_LINES:
+        if enrich_common_line(candidate, _fresh_policy(), REFERENCE_TIME) is not None:
+            line = candidate
+            break
+    result = enrich_payload(line + b"\r", policy=policy, reference_time=REFERENCE_TIME)
+    assert result.records == _general(line)
+    assert any(isinstance(key[0], str) for key in policy.cache)  # the outcome key
