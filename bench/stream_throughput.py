@@ -8,8 +8,10 @@ Both read the same N log lines: by default a production relay's delivery log
 (``bench/log_mix.py``, the mix ``make bench`` classifies); ``--mix sample`` uses the
 demo's showcase log instead (every input format, half of it non-delivery lines).
 Each rate is measured from the first consumed message to the last, excluding the
-consumer-group join. Prints the median msg/s of each over K runs, their ratio, and the
-processor's peak RSS (VmHWM).
+consumer-group join. Prints the median msg/s of each over K runs, their ratio, the
+processor's peak RSS (VmHWM) and its CPU seconds per thread (the Python main thread
+against librdkafka's rdk:* threads). ``--profile FILE`` runs the processor under
+cProfile (slower; for "where the time goes"), ``-X key=value`` passes librdkafka settings.
 
     PYTHONPATH=. python bench/stream_throughput.py               # 1,000,000 lines, 3 runs
     PYTHONPATH=. python bench/stream_throughput.py --lines 200000 --runs 1
@@ -36,7 +38,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from processor.demo import sample_log_lines
 from processor.stream.broker import EmbeddedBroker, free_port
 
-EXTRA = [a for x in os.environ.get("BENCH_EXTRA", "").split() for a in ("-X", x)]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -140,8 +141,14 @@ def _samples(port: int) -> dict[str, float]:
     return values
 
 
-def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
-    """`python -m processor run` as a subprocess; returns (msg/s, peak RSS bytes)."""
+def processor_run(
+    bootstrap: str, topic: str, total: int, options: list[str], profile: str | None
+) -> tuple[float, int]:
+    """`python -m processor run` as a subprocess; returns (msg/s, peak RSS bytes).
+
+    :param options: extra ``-X key=value`` librdkafka settings for the processor.
+    :param profile: write a cProfile of the processor to this file (slows it down).
+    """
     port, tag = free_port(), uuid.uuid4().hex[:8]
     for name in (f"bench-out-{tag}", f"bench-dlq-{tag}"):  # the processor creates no topics
         create_topic(bootstrap, name, 1)
@@ -149,7 +156,7 @@ def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
     env["PYTHONPATH"] = str(ROOT)
     args = [
         sys.executable,
-        *(["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []),
+        *(["-m", "cProfile", "-o", profile] if profile else []),
         "-m",
         "processor",
         "run",
@@ -171,7 +178,7 @@ def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
         "warning",
         "-X",
         "consumer.session.timeout.ms=6000",
-        *EXTRA,
+        *(arg for option in options for arg in ("-X", option)),
     ]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(args, stdout=log, stderr=log, env=env, cwd=ROOT)
@@ -194,15 +201,14 @@ def processor_run(bootstrap: str, topic: str, total: int) -> tuple[float, int]:
                     break
             rss = _peak_rss(proc.pid)
             cpu = _cpu_seconds(proc.pid)
-            if os.environ.get("BENCH_THREADS"):
-                for task in sorted(Path(f"/proc/{proc.pid}/task").iterdir()):
-                    name = (task / "comm").read_text().strip()
-                    fields = (task / "stat").read_text().rpartition(")")[2].split()
-                    print("   thread", name, (int(fields[11]) + int(fields[12])) / 100)
+            threads = _thread_cpu_seconds(proc.pid)
         finally:
             proc.terminate()
             proc.wait(60)
-    print(f"  processor CPU time {cpu:.1f} s for {total:,} messages (incl. start-up, group join)")
+    print(
+        f"  processor CPU {cpu:.1f} s for {total:,} messages (incl. start-up and group join); "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in threads.items() if seconds)
+    )
     return (total - first[0]) / (end - first[1]), rss
 
 
@@ -210,6 +216,17 @@ def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a running process, all its threads (``/proc/PID/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name (the Python main thread, librdkafka's rdk:* threads)."""
+    totals: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        name = (task / "comm").read_text().strip()
+        fields = (task / "stat").read_text().rpartition(")")[2].split()
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        totals[name] = totals.get(name, 0.0) + seconds
+    return totals
 
 
 def _peak_rss(pid: int) -> int:
@@ -224,6 +241,14 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=1)
+    parser.add_argument(
+        "-X",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="librdkafka setting for the processor",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the processor into FILE")
     parser.add_argument(
         "--mix",
         choices=("relay", "sample"),
@@ -248,7 +273,7 @@ def main() -> None:
         bare, proc, rss = [], [], []
         for run in range(args.runs):
             bare.append(passthrough(bootstrap, topic, args.lines))
-            rate, peak = processor_run(bootstrap, topic, args.lines)
+            rate, peak = processor_run(bootstrap, topic, args.lines, args.X, args.profile)
             proc.append(rate)
             rss.append(peak)
             print(

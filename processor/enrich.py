@@ -74,7 +74,7 @@ def enrich_payload(
         policy = default_policy()
     if reference_time is None:
         reference_time = time.time()
-    if _LF not in raw and raw[:1].isalpha():  # the common case: one log line
+    if _LF not in raw:  # the common case: one log line (the fast path checks its shape)
         line = raw.rstrip(b"\r ")
         record = enrich_common_line(line, policy, reference_time)
         if record is not None:
