@@ -5,8 +5,8 @@ to=<...>, relay=..., delay=..., delays=..., dsn=..., status=... (text)``), and
 most of a record does not depend on the line at all but on its *outcome*: the
 status, the ``dsn=``, and the reply text. This module matches the common shape
 with one regex (:data:`processor.parse.postfix.FAST_DELIVERY`), looks the outcome
-up in a per-policy cache, and builds the record from the cached parts plus the
-line's own fields (recipient, queue ID, time, relay, delay, text): as an
+up in a per-policy cache (``Policy.outcomes``, bounded), and builds the record from
+the cached parts plus the line's own fields (recipient, queue ID, time, relay, delay, text): as an
 :class:`~processor.model.EnrichedRecord` (:func:`enrich_common_line`, the library) or
 directly as the record's JSON bytes, Kafka key and metric labels
 (:func:`serialize_common_line`, the stream loop). The JSON is assembled from the
@@ -53,7 +53,10 @@ from processor.smtp.extract import extract_codes, extract_smtp_command
 
 __all__ = ["enrich_common_line", "serialize_common_line"]
 
-_CACHE_LIMIT = 65_536
+#: Outcomes kept per policy; the whole cache is dropped when full. A relay's log has a few
+#: dozen common outcomes (re-learnt at once) and a tail of unique replies (provider session
+#: IDs in the text); 4,096 entries of at most ~5 KB bound the memory to about 20 MB.
+_CACHE_LIMIT = 4_096
 _CACHE_TEXT_LIMIT = 2_048
 _DELIVERED = frozenset({"sent", "deliverable"})
 
@@ -147,7 +150,7 @@ def _look_up(line: bytes, policy: Policy, reference_time: float) -> _Found | Enr
         key: tuple[object, ...] | None = (status_word, daemon, dsn, reply, enhanced, command)
     else:
         key = _outcome_key(status_word, daemon, dsn, text, to, orig_to)
-    outcome = policy.cache.get(key) if key is not None else None
+    outcome = policy.outcomes.get(key) if key is not None else None
     if outcome is None:
         return _first_of_its_kind(groups, line, policy, reference_time, key)
     return groups, outcome
@@ -166,7 +169,7 @@ def _first_of_its_kind(
         return None
     record = enrich_event(event, policy)
     if key is not None:
-        cache = policy.cache
+        cache = policy.outcomes
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[key] = _outcome_of(record)

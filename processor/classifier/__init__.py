@@ -47,7 +47,9 @@ _ACTIONS = {
     Verdict.SUCCESS: Action.NONE,
     Verdict.UNKNOWN: Action.NONE,
 }
-_CACHE_LIMIT = 65_536
+#: Decisions kept per policy (dropped all at once when full); keys hold texts of up to
+#: ``_CACHE_TEXT_LIMIT`` characters, so the cache stays under about 40 MB.
+_CACHE_LIMIT = 16_384
 RECIPIENT_MASK = "x@x.example"
 """What the event's own recipient address reads as in the diagnostic text (RFC 2606 name)."""
 _CACHE_TEXT_LIMIT = 2_048

@@ -56,6 +56,7 @@ class Policy:
     :param permanent_verdicts: reason -> verdict for permanent failures.
     :param text_rules: compiled site + built-in text rules.
     :param cache: classification results memoised by :func:`processor.classifier.classify_event`.
+    :param outcomes: line outcomes memoised by :mod:`processor.fast_path`.
     """
 
     name: str
@@ -63,6 +64,7 @@ class Policy:
     permanent_verdicts: dict[Reason, Verdict]
     text_rules: TextRuleSet = field(repr=False)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    outcomes: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _default_verdicts() -> dict[Reason, Verdict]:

@@ -663,7 +663,7 @@ def test_original_recipient_is_masked_too() -> None:
 
 
 def test_masking_lets_one_reply_to_many_recipients_share_a_decision() -> None:
-    policy = dataclasses.replace(default_policy(), cache={})
+    policy = dataclasses.replace(default_policy(), cache={}, outcomes={})
     for n in range(50):
         address = f"user{n}@example.com"
         event = DeliveryEvent(
