@@ -45,6 +45,11 @@ MAX_CONSECUTIVE_ABORTS = 5
 COMMIT_BUDGET_SECONDS = 60.0
 #: Seconds per transactional call attempt (init, send offsets, commit, abort).
 CALL_TIMEOUT_SECONDS = 10.0
+#: Seconds an abort keeps being retried before the loop stops. By then the transaction
+#: coordinator has aborted the transaction itself (librdkafka's ``transaction.timeout.ms``
+#: default is 60 s), and a broker that keeps dropping the coordinator connection has
+#: most likely fenced this producer without saying so: a restart settles it.
+ABORT_BUDGET_SECONDS = 60.0
 
 _FENCED_CODES = frozenset(
     {
@@ -61,7 +66,8 @@ class ProducerFencedError(StreamError):
 
 
 class TransactionAbortedError(StreamError):
-    """Transactions kept aborting (:data:`MAX_CONSECUTIVE_ABORTS` in a row)."""
+    """Transactions kept aborting (:data:`MAX_CONSECUTIVE_ABORTS` in a row), or an abort
+    did not complete within :data:`ABORT_BUDGET_SECONDS`."""
 
 
 def _error(exc: KafkaException) -> KafkaError:
@@ -209,11 +215,13 @@ class TransactionalCheckpoint:
     def abort(self, reason: str) -> None:
         """Abort the open transaction and rewind the consumer to its first offsets.
 
-        :raises StreamError: fenced or fatal while aborting, or too many aborts in a row.
+        :raises StreamError: fenced or fatal while aborting, too many aborts in a row, or
+            an abort still not complete after :data:`ABORT_BUDGET_SECONDS`.
         """
         if not self._open:
             return
         log.warning("aborting transaction; its input will be processed again", reason=reason)
+        deadline = time.monotonic() + ABORT_BUDGET_SECONDS
         while True:
             try:
                 self._producer.abort_transaction(CALL_TIMEOUT_SECONDS)
@@ -221,6 +229,11 @@ class TransactionalCheckpoint:
             except KafkaException as exc:
                 error = _error(exc)
                 self._raise_if_final(error, "abort")
+                if time.monotonic() >= deadline:
+                    raise TransactionAbortedError(
+                        f"transaction abort not complete after {ABORT_BUDGET_SECONDS:.0f} s "
+                        f"({_describe(error)}); stopping so a restart settles the transaction"
+                    ) from exc
                 log.warning("transaction abort will be retried", reason=_describe(error))
                 self._events.raise_if_failed()
                 self._beat()
