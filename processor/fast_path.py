@@ -44,7 +44,7 @@ from processor.assemble import (
     bounded_diagnostic,
     enrich_event,
 )
-from processor.classifier import RECIPIENT_MASK
+from processor.classifier import mask_addresses
 from processor.classifier.policy import Policy
 from processor.model import EnrichedRecord
 from processor.parse.postfix import FAST_DELIVERY, event_from_fast_match, stamp_time
@@ -115,20 +115,12 @@ def _outcome_key(
     """The cache key of a line's outcome; ``None`` when the line must not be cached."""
     if text is None:
         return (status_word, daemon, dsn, None)
-    masked = _masked(text, to, orig_to)
+    masked = mask_addresses(text, to, orig_to)
     if status_word in _DELIVERED:
         return (status_word, daemon, dsn, extract_codes(masked), extract_smtp_command(masked))
     if len(masked) > _CACHE_TEXT_LIMIT:
         return None
     return (status_word, daemon, dsn, masked)
-
-
-def _masked(text: str, recipient: str, original: str | None) -> str:
-    """The text with the recipients masked, as :func:`classification_text` reads it."""
-    for address in (recipient, original):
-        if address and "@" in address and " " not in address and address in text:
-            text = text.replace(address, RECIPIENT_MASK)
-    return text
 
 
 _Found = tuple[tuple[Any, ...], _Outcome]
@@ -143,10 +135,15 @@ def _look_up(line: bytes, policy: Policy, reference_time: float) -> _Found | Enr
     groups = found.groups()
     (_stamp, _host, _program, daemon, _queue_id, to, orig_to,
      _relay, _delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
-    if reply is not None and status_word in _DELIVERED:
+    if reply is not None and status_word in _DELIVERED and " " not in to and not orig_to:
         # The text starts with "250 2.0.0 ": extract_codes() returns exactly these codes
-        # for it, and masking the recipient cannot touch them (an address has no space).
-        command = extract_smtp_command(text) if "in reply to " in text else None
+        # for it, and masking cannot touch them (an address without a space cannot
+        # overlap the "250 2.0.0 " the text starts with).
+        command = (
+            extract_smtp_command(mask_addresses(text, to, orig_to))
+            if "in reply to " in text
+            else None
+        )
         key: tuple[object, ...] | None = (status_word, daemon, dsn, reply, enhanced, command)
     else:
         key = _outcome_key(status_word, daemon, dsn, text, to, orig_to)

@@ -675,3 +675,20 @@ def test_masking_lets_one_reply_to_many_recipients_share_a_decision() -> None:
         _, decision = classify_event(event, policy)
         assert decision.reason is Reason.USER_UNKNOWN
     assert len(policy.cache) == 1
+
+
+@pytest.mark.parametrize(
+    ("recipient", "echoed"),
+    [
+        ("Spam-Reports@Example.com", "spam-reports@example.com"),  # echoed in lower case
+        ("blocked.user@example.com", "BLOCKED.USER@EXAMPLE.COM"),  # echoed in upper case
+        ('"no spam"@example.com', '"no spam"@example.com'),  # a quoted local part
+    ],
+)
+def test_the_recipient_is_masked_whatever_its_case(recipient: str, echoed: str) -> None:
+    text = (
+        f"550 5.1.1 <{echoed}>: Recipient address rejected: User unknown in virtual mailbox table"
+    )
+    event = DeliveryEvent("postfix", DeliveryStatus.BOUNCED, recipient=recipient, diagnostic=text)
+    _, decision = classify_event(event, dataclasses.replace(default_policy(), cache={}))
+    assert (decision.reason, decision.verdict) == (Reason.USER_UNKNOWN, Verdict.HARD)

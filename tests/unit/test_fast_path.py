@@ -215,3 +215,20 @@ def test_enrich_payload_and_the_stream_use_the_fast_path() -> None:
     result = enrich_payload(line + b"\r", policy=policy, reference_time=REFERENCE_TIME)
     assert result.records == _general(line)
     assert len(policy.outcomes) == 1  # the line went through the fast path
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["250 2.0.0 x@example.com", "Jo.Doe@Example.COM", '"in reply to DATA command"@example.com'],
+)
+def test_addresses_that_overlap_the_leading_codes_or_the_command(address: str) -> None:
+    line = (
+        f"Nov 29 10:00:01 mx1 postfix/smtp[9]: 4F3C2A1B9D: to=<{address}>, "
+        "relay=mx.example.com[192.0.2.10]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, "
+        f"status=sent ({address.lower()} 250 2.0.0 ok (in reply to end of DATA command))"
+    ).encode()
+    policy = _fresh_policy()
+    _assert_same(line, policy)
+    line = line.replace(b"status=sent (", b"status=sent (250 2.0.0 " + address.encode() + b" ")
+    _assert_same(line, policy)
+    _assert_same(line, policy)
