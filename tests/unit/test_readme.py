@@ -16,6 +16,6 @@ def test_library_example_prints_what_the_readme_shows() -> None:
     shown = [line[2:] for line in example.splitlines() if line.startswith("# ")]
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - our own README
+        exec(compile(example, "README.md", "exec"), {})  # our own README
     assert shown
     assert output.getvalue().splitlines() == shown
