@@ -25,7 +25,7 @@ Order of evidence (README "Classification policy"):
 
 from __future__ import annotations
 
-from processor.classifier.cause import Found, text_or_code_reason
+from processor.classifier.cause import RECIPIENT_MASK, Found, text_or_code_reason
 from processor.classifier.evidence import (
     NO_CLASS,
     PERMANENT,
@@ -50,8 +50,6 @@ _ACTIONS = {
 #: Decisions kept per policy (dropped all at once when full); keys hold texts of up to
 #: ``_CACHE_TEXT_LIMIT`` characters, so the cache stays under about 40 MB.
 _CACHE_LIMIT = 16_384
-RECIPIENT_MASK = "x@x.example"
-"""What the event's own recipient address reads as in the diagnostic text (RFC 2606 name)."""
 _CACHE_TEXT_LIMIT = 2_048
 
 
