@@ -16,6 +16,9 @@ Order of evidence (README "Classification policy"):
    A recipient reason (or ``undetermined``) given in reply to MAIL FROM or
    EHLO/HELO, before any recipient was named, is re-read as
    ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
+   A recipient reason from wording that does not name the recipient, with an
+   enhanced code X.1.7/X.1.8 (the sender's address, RFC 3463 §3.2), is
+   ``sender_rejected`` (:mod:`processor.classifier.cause`).
 3. The verdict: transient -> ``soft``; permanent -> ``soft`` when the text
    rule's wording says the condition is temporary (``transient = true``),
    else the policy's verdict for the reason (hard for user_unknown, host_unknown, address_invalid,
