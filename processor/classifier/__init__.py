@@ -16,6 +16,9 @@ Order of evidence (README "Classification policy"):
    A recipient reason (or ``undetermined``) given in reply to MAIL FROM or
    EHLO/HELO, before any recipient was named, is re-read as
    ``sender_rejected`` / ``blocked`` (RFC 5321 §3.3).
+   A recipient reason from wording that does not name the recipient, with an
+   enhanced code X.1.7/X.1.8 (the sender's address, RFC 3463 §3.2), is
+   ``sender_rejected`` (:mod:`processor.classifier.cause`).
 3. The verdict: transient -> ``soft``; permanent -> ``soft`` when the text
    rule's wording says the condition is temporary (``transient = true``),
    else the policy's verdict for the reason (hard for user_unknown, host_unknown, address_invalid,
@@ -28,7 +31,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from processor.classifier.cause import Found, text_or_code_reason
+from processor.classifier.cause import RECIPIENT_MASK, Found, text_or_code_reason
 from processor.classifier.evidence import (
     NO_CLASS,
     PERMANENT,
@@ -53,8 +56,6 @@ _ACTIONS = {
 #: Decisions kept per policy (dropped all at once when full); keys hold texts of up to
 #: ``_CACHE_TEXT_LIMIT`` characters, so the cache stays under about 40 MB.
 _CACHE_LIMIT = 16_384
-RECIPIENT_MASK = "x@x.example"
-"""What the event's own recipient address reads as in the diagnostic text (RFC 2606 name)."""
 _CACHE_TEXT_LIMIT = 2_048
 
 

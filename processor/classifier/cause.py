@@ -20,11 +20,18 @@ from typing import NamedTuple
 
 from processor.classifier.evidence import PERMANENT, Evidence
 from processor.classifier.policy import Policy
-from processor.classifier.rules import TextRule, code_tables
+from processor.classifier.rules import TextRule, code_tables, hard_reasons
 from processor.model import DeliveryEvent, DeliveryStatus, Reason
 from processor.smtp.extract import reply_text
 
-__all__ = ["Found", "code_reason", "rule_text", "text_or_code_reason"]
+__all__ = ["RECIPIENT_MASK", "Found", "code_reason", "rule_text", "text_or_code_reason"]
+
+RECIPIENT_MASK = "x@x.example"
+"""What the event's own recipient address reads as in the diagnostic text (RFC 2606 name)."""
+
+_NAMES_RECIPIENT = re.compile(r"recipient|destinat|" + re.escape(RECIPIENT_MASK), re.IGNORECASE)
+"""Wording that says the refused address is the recipient's (or quotes the recipient). Not
+"RCPT": Postfix notes the command a reply answered, "(in reply to RCPT TO command)"."""
 
 
 class Found(NamedTuple):
@@ -75,16 +82,33 @@ _QUOTED_REMOTE_REPLY = re.compile(
 )
 
 
+# Exim's recipient callout: the receiving MX asked the next hop about the recipient and
+# quotes its reply after "Callout verification failed:" (Exim verify.c writes this prefix
+# for recipient callouts; a sender callout reads "Called: ... Sent: ... Response: ...",
+# then "Sender verify failed").
+_CALLOUT_PREFIX = re.compile(r"callout verification failed:?[ \n]?", re.IGNORECASE)
+
+
 def rule_text(diagnostic: str) -> str:
     """The text the text rules read: the reply's wording without reply-line prefixes.
 
     When a relay quotes the remote server's reply after its own status and
     description (Amazon SES: ``5.1.0 - Unknown address error 550-'...'``), only
     the quoted reply is read: the remote server's words are the evidence.
+
+    When a callout's quoted reply names the recipient ("Callout verification failed:
+    550 5.1.1 <recipient>: Recipient address rejected: User unknown"), the prefix is
+    dropped so that the quoted reply decides like any other reply (``user_unknown``).
+    A callout quote that does not name the recipient keeps the prefix, and the
+    ``sender_rejected.sender_address`` rule reads it as a refusal that is not shown to
+    be about the recipient (soft).
     """
     quoted = _QUOTED_REMOTE_REPLY.match(diagnostic)
     if quoted is not None:
         diagnostic = diagnostic[quoted.start(1) :]
+    callout = _CALLOUT_PREFIX.search(diagnostic)
+    if callout is not None and _NAMES_RECIPIENT.search(diagnostic, callout.end()):
+        diagnostic = diagnostic[: callout.start()] + diagnostic[callout.end() :]
     return reply_text(diagnostic)
 
 
@@ -111,7 +135,7 @@ def text_or_code_reason(
         expiry = expiry or f"text.{rules[0].rule_id}"
     if expiry is not None or retrying:
         rules = [rule for rule in rules if rule.reason is not Reason.EXPIRED]
-    found = _cause(rules, evidence)
+    found = _cause(rules, evidence, text)
     return found if expiry is None else _gave_up(expiry, found)
 
 
@@ -119,19 +143,52 @@ _RETRYING = frozenset({DeliveryStatus.DEFERRED, DeliveryStatus.SOFTBOUNCE})
 """MTA outcomes that say delivery will be retried (RFC 3464 §2.3.3 ``delayed``)."""
 
 
-def _cause(rules: list[TextRule], evidence: Evidence) -> Found:
+def _cause(rules: list[TextRule], evidence: Evidence, text: str | None) -> Found:
     """The first text rule's reason, else the code tables', else ``undetermined``."""
     if rules:
         rule = rules[0]
         words = f"text rule {rule.rule_id} matched"
         if rule.transient:
             words += " (its wording says the condition is temporary)"
-        return Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
+        found = Found(rule.reason, f"text.{rule.rule_id}", words, rule.transient)
+        return _sender_address_code(found, evidence, text)
     from_codes = code_reason(evidence)
     if from_codes is not None:
         reason, rule_id = from_codes
         return Found(reason, rule_id, f"code rule {rule_id}")
     return Found(Reason.UNDETERMINED, "none", "no recognisable reason")
+
+
+_SENDER_ADDRESS_CODES = frozenset({"1.7", "1.8"})
+"""Enhanced code details that name the sender's address (RFC 3463 §3.2): X.1.7 "Bad
+sender's mailbox address syntax", X.1.8 "Bad sender's system address"."""
+
+
+def _sender_address_code(found: Found, evidence: Evidence, text: str | None) -> Found:
+    """Re-read a recipient reason from generic wording when the code names the sender.
+
+    "550 5.1.7 Invalid address" or "553 5.1.8 Domain not found" does not say whose
+    address is invalid; the enhanced code does: X.1.7 and X.1.8 are about the
+    sender's address (RFC 3463 §3.2), so the failure is ``sender_rejected`` (soft),
+    not a bad recipient. When the wording itself names the recipient ("Recipient
+    address rejected", the recipient's own address quoted) the text keeps its
+    reason: specific text beats the code (README "Classification policy" 2).
+
+    :param text: the classification text (recipient masked) or ``None``.
+    :returns: ``found`` unchanged, or ``sender_rejected`` from the code.
+    """
+    code = evidence.enhanced_code
+    if code is None or code[2:] not in _SENDER_ADDRESS_CODES:
+        return found
+    if found.reason not in hard_reasons() or (text and _NAMES_RECIPIENT.search(text)):
+        return found
+    return Found(
+        Reason.SENDER_REJECTED,
+        f"enhanced.X.{code[2:]}",
+        f"{found.words} ({found.reason.value}) without naming the recipient, but enhanced code "
+        f"{code} is about the sender's address (RFC 3463 §3.2)",
+        found.transient,
+    )
 
 
 def _gave_up(expiry: str, cause: Found) -> Found:
