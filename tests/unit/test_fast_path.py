@@ -227,3 +227,19 @@ def test_enrich_payload_and_the_stream_use_the_fast_path() -> None:
     result = enrich_payload(line + b"\r", policy=policy, reference_time=REFERENCE_TIME)
     assert result.records == _general(line)
     assert len(policy.outcomes) == 1  # the line went through the fast path
+
+
+CORPUS_LINES = (
+    (FIXTURES.parent / "logs" / "relay-corpus.log").read_bytes().splitlines()
+)  # tests/fixtures/logs: a realistic relay log of every daemon, status and format
+
+
+@pytest.mark.parametrize("zone", [None, "Europe/Paris"])
+def test_relay_corpus_lines_same_on_both_paths(zone: str | None) -> None:
+    policy = _fresh_policy()
+    taken = 0
+    for line in CORPUS_LINES:
+        if line[:1].isalpha() and _assert_same(line, policy, zone):
+            assert _assert_same(line, policy, zone)  # and again from the cached outcome
+            taken += 1
+    assert taken > 150
