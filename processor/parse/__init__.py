@@ -36,6 +36,7 @@ from processor.parse.syslog import SyslogLine, split_syslog, zone_info
 
 _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" in`
 _CR = ord("\r")
+_BOM = b"\xef\xbb\xbf"
 
 __all__ = ["LineError", "ParsedPayload", "parse_payload"]
 
@@ -171,6 +172,8 @@ def _parse_line(
     reference_time: float,
     zone: str | None,
 ) -> None:
+    if raw_line.startswith(_BOM):  # a file saved with a UTF-8 byte order mark
+        raw_line = raw_line[len(_BOM) :]
     first = raw_line[:1]
     if first in (b"{", b"["):
         try:
@@ -212,7 +215,7 @@ def parse_payload(
     if zone is not None:
         zone_info(zone)  # a bad name is the caller's error, not every line's
     result = ParsedPayload()
-    if _LF not in raw and raw[:1].isalpha():  # the common case: one syslog line
+    if _LF not in raw and raw[:1].isalpha():  # the common case: one syslog line, no BOM
         line = raw.rstrip(b"\r ")
         if _CR not in line:
             _text_line(result, line, 1, reference_time, zone)

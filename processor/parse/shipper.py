@@ -171,7 +171,7 @@ def unwrap_shipper_record(
     :returns: split lines; a line without a recognisable syslog prefix is
         returned with an empty program (the caller counts it as unrecognised).
     """
-    text = _message_text(document) or ""
+    text = (_message_text(document) or "").removeprefix("\ufeff")  # a file's first line
     identifier = _program(document)
     host = _shipper_host(document)
     shipper_time: str | None = None

@@ -6,7 +6,9 @@ Supported prefixes:
   zone), optionally ``<PRI>``-prefixed and with a year after the day
   (``Nov 29 2026 10:00:01``) or before the month (``2026 Nov 29 10:00:01``);
 - ISO 8601 (rsyslog ``RSYSLOG_FileFormat``, syslog-ng ``ts_format(iso)``):
-  ``2026-11-29T10:00:01.123456+01:00 mx1 postfix/smtp[1234]: msg``;
+  ``2026-11-29T10:00:01.123456+01:00 mx1 postfix/smtp[1234]: msg``, also with a
+  space between date and time (``2026-11-29 10:00:01 mx1 ...``: rsyslog's
+  ``date-pgsql``/``date-mysql``-style templates, no zone);
 - RFC 5424: ``<22>1 2026-11-29T10:00:01.123Z mx1 postfix/smtp 1234 - - msg``;
 - a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests).
 
@@ -330,6 +332,10 @@ def split_syslog(
         return _bsd_line(line, reference_time, zone)
     if head.isdigit():
         if line[4:5] == "-":
+            if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
+                date, _, line = line.partition(" ")
+                clock, _, rest = line.partition(" ")
+                return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
             stamp, _, rest = line.partition(" ")
             return _host_program_message(rest, iso_timestamp(stamp, zone))
         if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ..."

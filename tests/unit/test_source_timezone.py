@@ -66,6 +66,7 @@ def test_rfc3164_line_read_in_the_source_zone(stamp: str, zone: str | None, expe
     ("stamp", "expected"),
     [
         ("2026-07-14T12:00:00", "2026-07-14T10:00:00Z"),  # no offset: Paris summer
+        ("2026-07-14 12:00:00", "2026-07-14T10:00:00Z"),  # date and time apart, no offset
         ("2026-11-30T02:25:06.123456", "2026-11-30T01:25:06.123456Z"),  # Paris winter
         ("2026-11-30T02:25:06.123456+01:00", "2026-11-30T01:25:06.123456Z"),  # own offset
         ("2026-11-30T02:25:06Z", "2026-11-30T02:25:06Z"),  # own zone wins
