@@ -23,9 +23,10 @@ import orjson
 
 from processor.classifier.policy import Policy, load_policy
 from processor.enrich import enrich_payload
-from processor.errors import PayloadError, PolicyError
+from processor.errors import PayloadError, PolicyError, TimeZoneError
 from processor.model import EnrichedRecord
 from processor.parse.email import MAX_EMAIL_BYTES, looks_like_email
+from processor.parse.syslog import zone_info
 from processor.record import serialize
 from processor.sanitize import printable
 from processor.smtp.codes import enhanced_metric_label, reply_metric_label
@@ -89,13 +90,15 @@ def _payloads(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
 
 def _classify_stream(
     name: str, stream: BinaryIO, policy: Policy, reference_time: float | None, summary: Summary,
-    write_records: bool, pretty: bool,
+    write_records: bool, pretty: bool, zone: str | None,
 ) -> None:  # fmt: skip
     out = sys.stdout.buffer
     option = orjson.OPT_INDENT_2 if pretty else 0
     for number, payload in _payloads(stream):
         try:
-            result = enrich_payload(payload, policy=policy, reference_time=reference_time)
+            result = enrich_payload(
+                payload, policy=policy, reference_time=reference_time, source_timezone=zone
+            )
         except PayloadError as error:
             summary.errors += 1
             click.echo(f"{name}:{number}: {error.error_class}: {printable(str(error))}", err=True)
@@ -114,6 +117,16 @@ def _classify_stream(
                     (orjson.dumps(record, option=option) if pretty else serialize(record)) + b"\n"
                 )
     out.flush()
+
+
+def _check_zone(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Validate ``--syslog-timezone`` (an IANA zone name) before any input is read."""
+    if value is not None:
+        try:
+            zone_info(value)
+        except TimeZoneError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
 
 
 @click.command("classify")
@@ -135,9 +148,17 @@ def _classify_stream(
     type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
     help="Date used to resolve year-less syslog timestamps (default: now, UTC).",
 )
+@click.option(
+    "--syslog-timezone",
+    metavar="ZONE",
+    envvar="BOUNCE_PROCESSOR_SYSLOG_TIMEZONE",
+    callback=_check_zone,
+    help="IANA time zone of log timestamps without a zone (RFC 3164, ISO 8601 without an "
+    "offset), e.g. Europe/Paris; default UTC.",
+)
 def classify_command(
     files: tuple[BinaryIO, ...], policy_path: str | None, summary: bool, no_records: bool,
-    pretty: bool, reference_time: datetime | None,
+    pretty: bool, reference_time: datetime | None, syslog_timezone: str | None,
 ) -> None:  # fmt: skip
     """Classify raw delivery events from FILEs (or stdin) into JSON Lines on stdout.
 
@@ -155,7 +176,9 @@ def classify_command(
     counts = Summary()
     streams = [(f.name, f) for f in files] or [("<stdin>", sys.stdin.buffer)]
     for name, stream in streams:
-        _classify_stream(name, stream, policy, epoch, counts, not no_records, pretty)
+        _classify_stream(
+            name, stream, policy, epoch, counts, not no_records, pretty, syslog_timezone
+        )
     if summary:
         click.echo(counts.render(), err=True)
     if counts.errors:

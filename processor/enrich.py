@@ -20,8 +20,10 @@ from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.fast_path import enrich_common_line
 from processor.model import DeliveryEvent, EnrichedRecord
 from processor.parse import LineError, parse_payload
+from processor.parse.syslog import zone_info
 
 _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" in`
+_CR = ord("\r")
 
 __all__ = [
     "CLASSIFIER_VERSION",
@@ -54,6 +56,7 @@ def enrich_payload(
     policy: Policy | None = None,
     reference_time: float | None = None,
     max_bytes: int | None = None,
+    source_timezone: str | None = None,
 ) -> PayloadResult:
     """Parse and classify one payload.
 
@@ -62,9 +65,13 @@ def enrich_payload(
     :param reference_time: epoch seconds used to resolve year-less syslog
         timestamps (the Kafka message timestamp); ``None`` means now.
     :param max_bytes: reject payloads larger than this many bytes.
+    :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164
+        syslog, ISO 8601 without an offset); ``None`` is UTC. See
+        :func:`processor.parse.parse_payload`.
     :returns: :class:`PayloadResult`.
     :raises PayloadTooLargeError: ``len(raw) > max_bytes``.
     :raises InvalidJSONError: the payload is one JSON document that does not parse.
+    :raises TimeZoneError: ``source_timezone`` is not an IANA zone name.
     """
     if max_bytes is not None and len(raw) > max_bytes:
         raise PayloadTooLargeError(
@@ -74,12 +81,15 @@ def enrich_payload(
         policy = default_policy()
     if reference_time is None:
         reference_time = time.time()
+    if source_timezone is not None:
+        zone_info(source_timezone)  # a bad name is the caller's error (TimeZoneError)
     if _LF not in raw:  # the common case: one log line (the fast path checks its shape)
         line = raw.rstrip(b"\r ")
-        record = enrich_common_line(line, policy, reference_time)
-        if record is not None:
-            return PayloadResult([record], 0, [])
-    parsed = parse_payload(raw, reference_time)
+        if _CR not in line:  # a lone "\r" ends a line too: several lines, general path
+            record = enrich_common_line(line, policy, reference_time, source_timezone)
+            if record is not None:
+                return PayloadResult([record], 0, [])
+    parsed = parse_payload(raw, reference_time, source_timezone=source_timezone)
     try:
         records = [enrich_event(event, policy) for event in parsed.events]
     except Exception:  # a bug on one event must not lose the others: redo them one by one
@@ -101,7 +111,11 @@ def _enrich_each(
 
 
 def classify(
-    raw: bytes | str, *, policy: Policy | None = None, reference_time: float | None = None
+    raw: bytes | str,
+    *,
+    policy: Policy | None = None,
+    reference_time: float | None = None,
+    source_timezone: str | None = None,
 ) -> list[EnrichedRecord]:
     """Library entry point: classify a payload and return its records.
 
@@ -112,11 +126,15 @@ def classify(
     ...     "said: 550 5.1.1 <a@example.com>: User unknown (in reply to RCPT TO command))")]
     [('hard', 'user_unknown')]
 
+    :param source_timezone: IANA zone name of timestamps without a zone; ``None`` is UTC.
     :raises PayloadError: the payload (or one of its lines) cannot be processed;
         the message names the first failing line.
+    :raises TimeZoneError: ``source_timezone`` is not an IANA zone name.
     """
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
-    result = enrich_payload(data, policy=policy, reference_time=reference_time)
+    result = enrich_payload(
+        data, policy=policy, reference_time=reference_time, source_timezone=source_timezone
+    )
     if result.errors:
         first = result.errors[0]
         error = PayloadError(f"line {first.line_number}: {first.message}")

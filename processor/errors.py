@@ -59,3 +59,7 @@ class PolicyError(ProcessorError):
 
 class StreamError(ProcessorError):
     """A broker, produce or commit failure that stops the stream loop."""
+
+
+class TimeZoneError(ProcessorError, ValueError):
+    """A source time zone setting is not a zone of the IANA time zone database."""

@@ -126,7 +126,9 @@ def _outcome_key(
 _Found = tuple[tuple[Any, ...], _Outcome]
 
 
-def _look_up(line: bytes, policy: Policy, reference_time: float) -> _Found | EnrichedRecord | None:
+def _look_up(
+    line: bytes, policy: Policy, reference_time: float, zone: str | None
+) -> _Found | EnrichedRecord | None:
     """Match ``line`` and find its outcome: (groups, outcome), or the general path's
     record when the outcome was not cached yet, or ``None`` for another shape."""
     found = FAST_DELIVERY.match(line.decode("utf-8", "replace"))
@@ -149,7 +151,7 @@ def _look_up(line: bytes, policy: Policy, reference_time: float) -> _Found | Enr
         key = _outcome_key(status_word, daemon, dsn, text, to, orig_to)
     outcome = policy.outcomes.get(key) if key is not None else None
     if outcome is None:
-        return _first_of_its_kind(groups, line, policy, reference_time, key)
+        return _first_of_its_kind(groups, line, policy, reference_time, zone, key)
     return groups, outcome
 
 
@@ -158,10 +160,11 @@ def _first_of_its_kind(
     line: bytes,
     policy: Policy,
     reference_time: float,
+    zone: str | None,
     key: tuple[object, ...] | None,
 ) -> EnrichedRecord | None:
     """Take the general path for a line whose outcome is not cached yet; cache it."""
-    event = event_from_fast_match(groups, line, reference_time)
+    event = event_from_fast_match(groups, line, reference_time, zone)
     if event is None:
         return None
     record = enrich_event(event, policy)
@@ -173,17 +176,21 @@ def _first_of_its_kind(
     return record
 
 
-def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> EnrichedRecord | None:
+def enrich_common_line(
+    line: bytes, policy: Policy, reference_time: float, source_timezone: str | None = None
+) -> EnrichedRecord | None:
     """Enrich one log line of the common Postfix delivery shape.
 
     :param line: one log line, without its line ending (any bytes; invalid UTF-8 is replaced).
     :param policy: the classification policy; its ``cache`` holds the outcomes.
     :param reference_time: epoch seconds for resolving the year-less syslog timestamp.
+    :param source_timezone: IANA zone name the zone-less timestamp is read in (``None``:
+        UTC; see :func:`processor.parse.syslog.zone_info`).
     :returns: the same record :func:`processor.enrich.enrich_payload` builds for the
         line, or ``None`` when the line is not of the common shape (the caller takes
         the general path, which also reports errors).
     """
-    found = _look_up(line, policy, reference_time)
+    found = _look_up(line, policy, reference_time, source_timezone)
     if found is None or isinstance(found, EnrichedRecord):
         return found
     groups, outcome = found
@@ -198,7 +205,7 @@ def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> En
         SCHEMA_VERSION,
         digest.hexdigest(),
         "postfix",
-        stamp_time(stamp, int(reference_time)),
+        stamp_time(stamp, int(reference_time), source_timezone),
         to,
         domain.lower() if domain else None,
         orig_to,
@@ -230,16 +237,18 @@ def enrich_common_line(line: bytes, policy: Policy, reference_time: float) -> En
 
 
 def serialize_common_line(
-    line: bytes, policy: Policy, reference_time: float
+    line: bytes, policy: Policy, reference_time: float, source_timezone: str | None = None
 ) -> tuple[bytes | None, bytes, RecordLabels] | None:
     """The stream's output for one log line of the common Postfix delivery shape.
+
+    :param source_timezone: as for :func:`enrich_common_line`.
 
     :returns: ``(key, value, labels)``: the Kafka key (:func:`processor.record.record_key`),
         the JSON value (the bytes :func:`processor.record.serialize` gives for the record
         :func:`enrich_common_line` builds) and the metric labels; ``None`` when the line
         is not of the common shape.
     """
-    found = _look_up(line, policy, reference_time)
+    found = _look_up(line, policy, reference_time, source_timezone)
     if found is None:
         return None
     if isinstance(found, EnrichedRecord):
@@ -255,7 +264,7 @@ def serialize_common_line(
             "schema_version": SCHEMA_VERSION,
             "event_id": digest.hexdigest(),
             "source_format": "postfix",
-            "event_time": stamp_time(stamp, int(reference_time)),
+            "event_time": stamp_time(stamp, int(reference_time), source_timezone),
             "recipient": to,
             "recipient_domain": domain.lower() if domain else None,
             "original_recipient": orig_to,

@@ -32,9 +32,11 @@ from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.platforms import parse_platform
 from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
-from processor.parse.syslog import SyslogLine, split_syslog
+from processor.parse.syslog import SyslogLine, split_syslog, zone_info
 
 _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" in`
+_CR = ord("\r")
+_BOM = b"\xef\xbb\xbf"
 
 __all__ = ["LineError", "ParsedPayload", "parse_payload"]
 
@@ -82,7 +84,11 @@ def _shipper_identity(split: SyslogLine) -> bytes:
 
 
 def _json_document(
-    result: ParsedPayload, document: Any, line_number: int, reference_time: float
+    result: ParsedPayload,
+    document: Any,
+    line_number: int,
+    reference_time: float,
+    zone: str | None,
 ) -> None:
     items = document if isinstance(document, list) else [document]
     for item in items:
@@ -98,7 +104,7 @@ def _json_document(
             except PayloadError as error:
                 result.add_error(line_number, error)
         elif is_shipper_record(item):
-            splits = unwrap_shipper_record(item, reference_time)
+            splits = unwrap_shipper_record(item, reference_time, zone)
             if not splits:  # a log record with an empty message: nothing to deliver
                 result.skipped += 1
             for split in splits:
@@ -144,11 +150,15 @@ def _email(result: ParsedPayload, raw: bytes) -> None:
 
 
 def _text_line(
-    result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
+    result: ParsedPayload,
+    raw_line: bytes,
+    line_number: int,
+    reference_time: float,
+    zone: str | None,
 ) -> None:
     """Parse one line into ``result``; an unexpected error spoils only this line."""
     try:
-        _parse_line(result, raw_line, line_number, reference_time)
+        _parse_line(result, raw_line, line_number, reference_time, zone)
     except PayloadError as error:
         result.add_error(line_number, error)
     except Exception as error:  # a bug on one line must not lose the other lines
@@ -156,63 +166,84 @@ def _text_line(
 
 
 def _parse_line(
-    result: ParsedPayload, raw_line: bytes, line_number: int, reference_time: float
+    result: ParsedPayload,
+    raw_line: bytes,
+    line_number: int,
+    reference_time: float,
+    zone: str | None,
 ) -> None:
+    if raw_line.startswith(_BOM):  # a file saved with a UTF-8 byte order mark
+        raw_line = raw_line[len(_BOM) :]
     first = raw_line[:1]
     if first in (b"{", b"["):
         try:
             document = orjson.loads(raw_line)
         except orjson.JSONDecodeError as error:
             raise InvalidJSONError(f"invalid JSON: {error}") from None
-        _json_document(result, document, line_number, reference_time)
+        _json_document(result, document, line_number, reference_time, zone)
         return
     line = raw_line.decode("utf-8", "replace")
-    event = parse_delivery_line_fast(line, raw_line, reference_time)
+    event = parse_delivery_line_fast(line, raw_line, reference_time, zone)
     if event is not None:
         result.events.append(event)
         return
-    split = split_syslog(line, reference_time)
+    split = split_syslog(line, reference_time, zone)
     if split is None:
         raise InvalidEventError("not a syslog line, JSON event or log record")
     _syslog_event(result, split, raw_line)
 
 
-def parse_payload(raw: bytes, reference_time: float) -> ParsedPayload:
+def parse_payload(
+    raw: bytes, reference_time: float, *, source_timezone: str | None = None
+) -> ParsedPayload:
     """Parse one payload into delivery events.
 
-    :param raw: the payload bytes (any encoding; invalid UTF-8 is replaced).
+    :param raw: the payload bytes (any encoding; invalid UTF-8 is replaced). Lines
+        end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (classic Mac OS, some serial and
+        network syslog relays).
     :param reference_time: epoch seconds used to resolve year-less syslog
         timestamps (usually the Kafka message timestamp).
+    :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164,
+        ISO 8601 without an offset, a shipper's zone-less time field); ``None`` is UTC.
+        Skipped and ambiguous local times resolve with ``fold=0``
+        (:mod:`processor.parse.syslog`).
     :returns: :class:`ParsedPayload` with events, skipped count and line errors.
     :raises InvalidJSONError: the payload is a single JSON document that does not parse.
+    :raises TimeZoneError: ``source_timezone`` is not an IANA zone name.
     """
+    zone = source_timezone
+    if zone is not None:
+        zone_info(zone)  # a bad name is the caller's error, not every line's
     result = ParsedPayload()
-    if _LF not in raw and raw[:1].isalpha():  # the common case: one syslog line
-        _text_line(result, raw.rstrip(b"\r "), 1, reference_time)
-        return result
+    if _LF not in raw and raw[:1].isalpha():  # the common case: one syslog line, no BOM
+        line = raw.rstrip(b"\r ")
+        if _CR not in line:
+            _text_line(result, line, 1, reference_time, zone)
+            return result
     stripped = raw.strip()
     if not stripped:
         return result
     if stripped[:1] not in (b"{", b"[") and looks_like_email(stripped):
         _email(result, stripped)
         return result
-    if stripped[:1] in (b"{", b"[") and b"\n" in stripped:
+    if stripped[:1] in (b"{", b"[") and (_LF in stripped or _CR in stripped):
         try:  # one pretty-printed JSON document rather than NDJSON
             document = orjson.loads(stripped)
         except orjson.JSONDecodeError:
             pass
         else:
-            _json_document(result, document, 1, reference_time)
+            _json_document(result, document, 1, reference_time, zone)
             return result
-    lines = stripped.split(b"\n")
+    # "\r\n" and a lone "\r" end a line too (bytes.splitlines splits at nothing else)
+    lines = stripped.splitlines() if _CR in stripped else stripped.split(b"\n")
     if len(lines) == 1 and stripped[:1] in (b"{", b"["):
         try:
             document = orjson.loads(stripped)
         except orjson.JSONDecodeError as error:
             raise InvalidJSONError(f"invalid JSON: {error}") from None
-        _json_document(result, document, 1, reference_time)
+        _json_document(result, document, 1, reference_time, zone)
         return result
     for number, line in enumerate(lines, 1):
         if line.strip():
-            _text_line(result, line.rstrip(b"\r"), number, reference_time)
+            _text_line(result, line.rstrip(b"\r"), number, reference_time, zone)
     return result

@@ -306,31 +306,36 @@ def parse_postfix_message(line: SyslogLine, identity: bytes) -> DeliveryEvent | 
 
 
 @lru_cache(maxsize=8192)
-def stamp_time(stamp: str, reference_second: int) -> str | None:
+def stamp_time(stamp: str, reference_second: int, zone: str | None = None) -> str | None:
     """``"Nov 29 10:00:01"`` (RFC 3164, no year) -> RFC 3339 UTC, see :func:`bsd_timestamp`.
 
-    Cached: consecutive log lines share their second.
+    :param zone: IANA zone name the time is read in (``None``: UTC); part of the
+        cache key. Cached: consecutive log lines share their second.
     """
     month, day, clock = stamp.split()
-    return bsd_timestamp(month, day, clock, None, reference_second)
+    return bsd_timestamp(month, day, clock, None, reference_second, zone)
 
 
 def parse_delivery_line_fast(
-    line: str, identity: bytes, reference_time: float
+    line: str, identity: bytes, reference_time: float, source_timezone: str | None = None
 ) -> DeliveryEvent | None:
     """Parse the common RFC 3164 delivery line in one regex match (:data:`FAST_DELIVERY`).
 
+    :param source_timezone: IANA zone name of the zone-less timestamp (``None``: UTC).
     :returns: the same event :func:`parse_postfix_message` would build, or
         ``None`` when the line is not of the common shape (then use the general path).
     """
     found = FAST_DELIVERY.match(line)
     if found is None:
         return None
-    return event_from_fast_match(found.groups(), identity, reference_time)
+    return event_from_fast_match(found.groups(), identity, reference_time, source_timezone)
 
 
 def event_from_fast_match(
-    groups: tuple[str, ...], identity: bytes, reference_time: float
+    groups: tuple[str, ...],
+    identity: bytes,
+    reference_time: float,
+    source_timezone: str | None = None,
 ) -> DeliveryEvent | None:
     """Build the event from the groups of a :data:`FAST_DELIVERY` match.
 
@@ -351,7 +356,7 @@ def event_from_fast_match(
         orig_to,
         None,
         queue_id,
-        stamp_time(stamp, int(reference_time)),
+        stamp_time(stamp, int(reference_time), source_timezone),
         host,
         program,
         relay,

@@ -6,27 +6,47 @@ Supported prefixes:
   zone), optionally ``<PRI>``-prefixed and with a year after the day
   (``Nov 29 2026 10:00:01``) or before the month (``2026 Nov 29 10:00:01``);
 - ISO 8601 (rsyslog ``RSYSLOG_FileFormat``, syslog-ng ``ts_format(iso)``):
-  ``2026-11-29T10:00:01.123456+01:00 mx1 postfix/smtp[1234]: msg``;
+  ``2026-11-29T10:00:01.123456+01:00 mx1 postfix/smtp[1234]: msg``, also with a
+  space between date and time (``2026-11-29 10:00:01 mx1 ...``: rsyslog's
+  ``date-pgsql``/``date-mysql``-style templates, no zone);
 - RFC 5424: ``<22>1 2026-11-29T10:00:01.123Z mx1 postfix/smtp 1234 - - msg``;
 - a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests).
 
 Only string methods are used (no regex), so the work is linear in the line.
 
 Timestamps are returned as RFC 3339 UTC strings (``2026-11-29T10:00:01Z``).
-A year-less RFC 3164 timestamp has no zone and is taken as UTC; its year is
-the latest that puts it no more than one day after the reference time (a
-``Dec 31`` line read on ``Jan 1`` belongs to the previous year). Fractional
-seconds are kept without trailing zeros.
+A timestamp without a zone (RFC 3164, an ISO 8601 time without an offset) is
+read in the *source time zone*: an IANA zone name (``Europe/Paris``; setting
+``syslog_timezone``), UTC when none is given. Local times that do not exist (the
+hour skipped when DST starts) or exist twice (the hour repeated when it ends) are
+resolved with ``fold=0`` (PEP 495): the offset in force *before* the transition,
+so ``02:30`` on the day Paris springs forward is read as ``+01:00`` and ``02:30`` on
+the day it falls back as the first (summer, ``+02:00``) occurrence. A year-less
+RFC 3164 timestamp gets the latest year that puts it no more than one day after
+the reference time, both read as wall-clock time in the source zone (a ``Dec 31``
+line read on ``Jan 1`` belongs to the previous year). Fractional seconds are kept
+without trailing zeros.
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["SyslogLine", "bsd_timestamp", "resolve_year", "split_syslog", "to_rfc3339_utc"]
+from processor.errors import TimeZoneError
+
+__all__ = [
+    "SyslogLine",
+    "bsd_timestamp",
+    "iso_timestamp",
+    "resolve_year",
+    "split_syslog",
+    "to_rfc3339_utc",
+    "zone_info",
+]
 
 _MONTHS = {
     "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
@@ -34,6 +54,35 @@ _MONTHS = {
 }  # fmt: skip
 _SECONDS_PER_DAY = 86_400
 _EPOCH_DATE = date(1970, 1, 1)
+#: Zone names that are UTC itself: timestamps read in them take the UTC fast paths.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal",
+                        "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"})  # fmt: skip
+
+
+def _is_utc(zone: str | None) -> bool:
+    return zone is None or zone in _UTC_NAMES
+
+
+@lru_cache(maxsize=64)
+def zone_info(name: str | None) -> tzinfo:
+    """The time zone of zone-less timestamps: an IANA zone name -> ``tzinfo``.
+
+    :param name: an IANA time zone database name (``"Europe/Paris"``,
+        ``"America/New_York"``, ``"UTC"``), or ``None`` for UTC.
+    :returns: :data:`datetime.UTC` for ``None`` and UTC names, else a
+        :class:`zoneinfo.ZoneInfo` (system tz database, or the ``tzdata`` package).
+    :raises TimeZoneError: ``name`` is not a zone of the IANA database.
+    """
+    if _is_utc(name):
+        return UTC
+    assert name is not None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise TimeZoneError(
+            f"unknown time zone {name!r}: expected an IANA zone name such as "
+            "'Europe/Paris' or 'UTC'"
+        ) from error
 
 
 class SyslogLine(NamedTuple):
@@ -94,6 +143,18 @@ def resolve_year(month: int, day: int, seconds_of_day: int, reference_time: floa
     return None
 
 
+def _local_reference(reference_second: int, zone: str | None) -> int:
+    """``reference_second`` shifted to wall-clock seconds in ``zone`` (for :func:`resolve_year`)."""
+    if _is_utc(zone):
+        return reference_second
+    source = zone_info(zone)
+    try:
+        offset = datetime.fromtimestamp(reference_second, source).utcoffset()
+    except (OverflowError, OSError, ValueError):
+        return reference_second
+    return reference_second + int(offset.total_seconds()) if offset else reference_second
+
+
 def to_rfc3339_utc(moment: datetime) -> str:
     """Format an aware ``datetime`` as RFC 3339 UTC with a ``Z`` suffix.
 
@@ -108,27 +169,41 @@ def to_rfc3339_utc(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _iso_timestamp(token: str) -> str | None:
-    """Parse an ISO 8601 / RFC 3339 timestamp token; naive times are UTC."""
+def iso_timestamp(token: str, zone: str | None = None) -> str | None:
+    """Parse an ISO 8601 / RFC 3339 timestamp token into RFC 3339 UTC; ``None`` if invalid.
+
+    :param zone: IANA zone name of a time without an offset (``None``: UTC); see
+        :func:`zone_info` (ambiguous and skipped local times: ``fold=0``).
+    """
     try:
         moment = datetime.fromisoformat(token)
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return to_rfc3339_utc(moment)
+        moment = moment.replace(tzinfo=zone_info(zone))
+    try:
+        return to_rfc3339_utc(moment)
+    except OverflowError:  # year 1 or 9999 moved out of range by the offset
+        return None
 
 
 @lru_cache(maxsize=8192)
 def bsd_timestamp(
-    month: str, day: str, clock: str, year: int | None, reference_second: int
+    month: str,
+    day: str,
+    clock: str,
+    year: int | None,
+    reference_second: int,
+    zone: str | None = None,
 ) -> str | None:
     """Build an RFC 3339 UTC string from BSD syslog parts; ``None`` if invalid.
 
     :param month: ``"Jan"`` .. ``"Dec"``; :param day: ``"1"`` .. ``"31"``;
     :param clock: ``"hh:mm:ss"`` with optional ``.ffffff``; :param year: or
     ``None`` to resolve it from ``reference_second`` (epoch seconds, whole; see
-    :func:`resolve_year`). Cached: a busy log repeats its timestamps.
+    :func:`resolve_year`); :param zone: IANA zone name the wall-clock time is read
+    in (``None``: UTC; see :func:`zone_info`). Cached: a busy log repeats its
+    timestamps.
     """
     month_number = _MONTHS.get(month)
     if month_number is None or not day.isdigit() or len(day) > 2 or len(clock) < 8:
@@ -140,11 +215,12 @@ def bsd_timestamp(
         seconds = int(clock[0:2]) * 3600 + int(clock[3:5]) * 60
         if clock[6:8].isdigit():
             seconds += int(clock[6:8])
-        resolved = resolve_year(month_number, day_number, seconds, reference_second)
+        local_reference = _local_reference(reference_second, zone)
+        resolved = resolve_year(month_number, day_number, seconds, local_reference)
         if resolved is None:
             return None
         year = resolved
-    return _bsd_moment(year, month_number, day_number, clock[:15])
+    return _bsd_moment(year, month_number, day_number, clock[:15], None if _is_utc(zone) else zone)
 
 
 @lru_cache(maxsize=256)
@@ -153,11 +229,11 @@ def _days_in(year: int, month: int) -> int:
 
 
 @lru_cache(maxsize=8192)
-def _bsd_moment(year: int, month: int, day: int, clock: str) -> str | None:
+def _bsd_moment(year: int, month: int, day: int, clock: str, zone: str | None) -> str | None:
     """Cached: consecutive log lines share their second, so most calls are hits."""
     if clock[2:3] != ":" or clock[5:6] != ":":
         return None
-    if len(clock) == 8:  # the common "hh:mm:ss": validate and format without datetime
+    if len(clock) == 8 and zone is None:  # "hh:mm:ss" UTC: validate, format without datetime
         digits = (clock[0:2], clock[3:5], clock[6:8])
         if not all(part.isdigit() for part in digits):
             return None
@@ -165,14 +241,17 @@ def _bsd_moment(year: int, month: int, day: int, clock: str) -> str | None:
         if hour > 23 or minute > 59 or second > 59 or day > _days_in(year, month):
             return None
         return f"{year:04d}-{month:02d}-{day:02d}T{clock}Z"
+    if not (clock[0:2].isdigit() and clock[3:5].isdigit() and clock[6:8].isdigit()):
+        return None
+    source = zone_info(zone)
     try:
         hour, minute, second = int(clock[0:2]), int(clock[3:5]), int(clock[6:8])
         fraction = clock[9:15] if len(clock) > 9 and clock[8] == "." else ""
         micro = int(fraction.ljust(6, "0")) if fraction.isdigit() else 0
-        moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
-    except ValueError:
+        moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=source)
+        return to_rfc3339_utc(moment)  # fold=0: see the module docstring
+    except (ValueError, OverflowError):
         return None
-    return to_rfc3339_utc(moment)
 
 
 def _split_program(token: str) -> tuple[str, str | None] | None:
@@ -203,7 +282,7 @@ def _host_program_message(
     return SyslogLine(timestamp, first or None, tag[0], tag[1], message)
 
 
-def _rfc5424(line: str) -> SyslogLine | None:
+def _rfc5424(line: str, zone: str | None) -> SyslogLine | None:
     """``TIMESTAMP HOST APP PROCID MSGID SD MSG``, after ``<PRI>1 `` (RFC 5424 §6)."""
     parts = line.split(" ", 5)
     if len(parts) < 6:
@@ -218,7 +297,7 @@ def _rfc5424(line: str) -> SyslogLine | None:
         message = rest
     if message.startswith("\ufeff"):  # RFC 5424 §6.4 BOM before UTF-8 MSG
         message = message[1:]
-    timestamp = None if stamp == "-" else _iso_timestamp(stamp)
+    timestamp = None if stamp == "-" else iso_timestamp(stamp, zone)
     return SyslogLine(
         timestamp,
         None if host == "-" else host,
@@ -228,33 +307,45 @@ def _rfc5424(line: str) -> SyslogLine | None:
     )
 
 
-def split_syslog(line: str, reference_time: float) -> SyslogLine | None:
+def split_syslog(
+    line: str, reference_time: float, source_timezone: str | None = None
+) -> SyslogLine | None:
     """Split one syslog line; ``None`` when the line has no recognisable prefix.
 
     :param line: one log line without its newline.
     :param reference_time: epoch seconds used to resolve year-less timestamps
         (see :func:`resolve_year`).
+    :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164,
+        ISO 8601 without an offset); ``None`` is UTC.
+    :raises TimeZoneError: ``source_timezone`` is not an IANA zone name.
     """
+    zone = source_timezone
     if line.startswith("<"):
         close = line.find(">", 1, 5)
         if close < 0:
             return None
         line = line[close + 1 :]
         if line.startswith("1 "):
-            return _rfc5424(line[2:])
+            return _rfc5424(line[2:], zone)
     head = line[:4]
     if head[:3] in _MONTHS and len(line) > 16:
-        return _bsd_line(line, reference_time)
+        return _bsd_line(line, reference_time, zone)
     if head.isdigit():
         if line[4:5] == "-":
+            if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
+                date, _, line = line.partition(" ")
+                clock, _, rest = line.partition(" ")
+                return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
             stamp, _, rest = line.partition(" ")
-            return _host_program_message(rest, _iso_timestamp(stamp))
+            return _host_program_message(rest, iso_timestamp(stamp, zone))
         if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ..."
-            return _bsd_line(line[5:], reference_time, year=int(head))
+            return _bsd_line(line[5:], reference_time, zone, year=int(head))
     return _host_program_message(line, None)
 
 
-def _bsd_line(line: str, reference_time: float, year: int | None = None) -> SyslogLine | None:
+def _bsd_line(
+    line: str, reference_time: float, zone: str | None, year: int | None = None
+) -> SyslogLine | None:
     """``Mmm dd [yyyy] hh:mm:ss host program[pid]: message``."""
     month, day_and_rest = line[:3], line[4:].lstrip(" ")
     day, _, rest = day_and_rest.partition(" ")
@@ -266,5 +357,5 @@ def _bsd_line(line: str, reference_time: float, year: int | None = None) -> Sysl
         return None
     # A well-formed prefix with an impossible date ("Nov 31") keeps its line; the
     # timestamp is then unknown (None), as on the fast path.
-    timestamp = bsd_timestamp(month, day, clock, year, int(reference_time))
+    timestamp = bsd_timestamp(month, day, clock, year, int(reference_time), zone)
     return _host_program_message(rest, timestamp)

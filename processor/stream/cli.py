@@ -132,6 +132,13 @@ def run_options(func: F) -> F:
             "transactional.id is GROUP_ID-INSTANCE_ID [env: BOUNCE_PROCESSOR_INSTANCE_ID].",
         ),
         click.option(
+            "--syslog-timezone",
+            metavar="ZONE",
+            help="IANA time zone of log timestamps without a zone (RFC 3164 'Nov 30 "
+            "02:25:06', ISO 8601 without an offset), e.g. Europe/Paris; default UTC "
+            "[env: BOUNCE_PROCESSOR_SYSLOG_TIMEZONE].",
+        ),
+        click.option(
             "--max-record-bytes",
             type=int,
             help="Largest record produced; larger outputs are dead-lettered, larger dead "

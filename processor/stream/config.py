@@ -34,6 +34,9 @@ import javaproperties
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from processor.errors import TimeZoneError
+from processor.parse.syslog import zone_info
+
 ENV_PREFIX = "BOUNCE_PROCESSOR_"
 KAFKA_ENV_PREFIX = "KAFKA_"
 DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092"
@@ -143,6 +146,11 @@ class Settings(BaseSettings):
     guarantee: Guarantee = "at-least-once"
     instance_id: str = Field(default_factory=default_instance_id, min_length=1, max_length=200)
     max_record_bytes: int = Field(default=LIBRDKAFKA_MESSAGE_MAX_BYTES, ge=4096)
+    syslog_timezone: str = Field(
+        default="UTC",
+        description="IANA zone name of log timestamps without a zone (RFC 3164, ISO 8601 "
+        "without an offset)",
+    )
 
     def transactional_id(self) -> str:
         """``transactional.id`` of the exactly-once producer: ``<group id>-<instance id>``.
@@ -164,6 +172,15 @@ class Settings(BaseSettings):
             if not topics:
                 raise ValueError("at least one input topic is required")
             return topics
+        return value
+
+    @field_validator("syslog_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zone_info(value)
+        except TimeZoneError as exc:
+            raise ConfigError(f"syslog timezone: {exc}") from exc
         return value
 
     @field_validator("log_level", "log_format", "guarantee", mode="before")

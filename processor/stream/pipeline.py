@@ -197,6 +197,7 @@ class Pipeline:
             self._settings.max_payload_bytes,
             self._policy,
         )
+        zone = self._settings.syslog_timezone
         record_limit = self._max_record_bytes - FRAMING_ALLOWANCE - OUTPUT_HEADERS_ALLOWANCE
         produce, slow_produce = self._producer.produce, self._backpressure.produce
         records = tally.records
@@ -219,6 +220,7 @@ class Pipeline:
                     max_payload_bytes=max_bytes,
                     reference_time=ts_ms / 1000.0 if ts_type else None,
                     max_record_bytes=record_limit,
+                    source_timezone=zone,
                 )
                 if result.outputs:
                     headers = output_headers(topic, partition, offset, result.schema_version)

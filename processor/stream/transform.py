@@ -37,6 +37,7 @@ _ADDED_TEXT_BYTES = 65_536
 #: records (an event with 10,000 recipients) gets right-sized copies instead.
 _COMPACT_AFTER_RECORDS = 64
 _LF = ord("\n")
+_CR = ord("\r")
 
 
 @dataclass(slots=True)
@@ -68,6 +69,7 @@ def transform(
     max_payload_bytes: int,
     reference_time: float | None = None,
     max_record_bytes: int | None = None,
+    source_timezone: str | None = None,
 ) -> Transformed:
     """Enrich one Kafka message value.
 
@@ -79,6 +81,8 @@ def transform(
     :param reference_time: Kafka timestamp in Unix seconds, for log lines without a year.
     :param max_record_bytes: largest key + value of one output record; a payload with a
         larger record is dead-lettered (``record_too_large``), its other records kept.
+    :param source_timezone: IANA zone name of timestamps without a zone (``None``: UTC);
+        validated at start-up (``Settings.syslog_timezone``).
     :returns: never raises; every failure becomes ``Transformed.error``.
     """
     if value is None:
@@ -97,11 +101,16 @@ def transform(
         max_record_bytes is None
         or _EXPANSION_FACTOR * len(value) + _ADDED_TEXT_BYTES <= max_record_bytes
     ):
-        single = _common_line(value, policy, reference_time)
+        single = _common_line(value, policy, reference_time, source_timezone)
         if single is not None:
             return single
     try:
-        result = enrich_payload(value, policy=policy, reference_time=reference_time)
+        result = enrich_payload(
+            value,
+            policy=policy,
+            reference_time=reference_time,
+            source_timezone=source_timezone,
+        )
         outputs: list[tuple[bytes | None, bytes]] = []
         labels: list[RecordLabels] = []
         compact = len(result.records) > _COMPACT_AFTER_RECORDS
@@ -139,14 +148,19 @@ def transform(
     return Transformed(outputs, labels, skipped, version, error)
 
 
-def _common_line(value: bytes, policy: Policy, reference_time: float) -> Transformed | None:
+def _common_line(
+    value: bytes, policy: Policy, reference_time: float, zone: str | None
+) -> Transformed | None:
     """One Postfix delivery line of the common shape (:mod:`processor.fast_path`), or ``None``.
 
     Its record cannot exceed the record size limit (the caller checked the input's
     size); any other line, and any error, is left to the general path.
     """
+    line = value.rstrip(b"\r ")
+    if _CR in line:  # a lone "\r" ends a line too: several lines, general path
+        return None
     try:
-        single = serialize_common_line(value.rstrip(b"\r "), policy, reference_time)
+        single = serialize_common_line(line, policy, reference_time, zone)
     except Exception:  # the general path reports the error
         return None
     if single is None:

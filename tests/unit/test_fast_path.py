@@ -34,10 +34,10 @@ def _fresh_policy() -> Policy:
     return dataclasses.replace(default_policy(), cache={}, outcomes={})
 
 
-def _general(line: bytes) -> list[EnrichedRecord]:
+def _general(line: bytes, zone: str | None = None) -> list[EnrichedRecord]:
     """The general path: parse the payload into events, enrich each (no fast path)."""
     policy = _fresh_policy()
-    parsed = parse_payload(line, REFERENCE_TIME)
+    parsed = parse_payload(line, REFERENCE_TIME, source_timezone=zone)
     assert not parsed.errors
     return [enrich_event(event, policy) for event in parsed.events]
 
@@ -47,7 +47,7 @@ def _fixture_lines() -> list[bytes]:
     for path in sorted(FIXTURES.glob("*.yaml")):
         for case in yaml.safe_load(path.read_text()):
             text = case["input"].rstrip("\n")
-            if "\n" not in text and text[:1].isalpha():
+            if "\n" not in text and "\r" not in text and text[:1].isalpha():  # one line
                 lines.append(text.encode())
     return lines
 
@@ -55,14 +55,14 @@ def _fixture_lines() -> list[bytes]:
 FIXTURE_LINES = _fixture_lines()
 
 
-def _assert_same(line: bytes, policy: Policy) -> bool:
+def _assert_same(line: bytes, policy: Policy, zone: str | None = None) -> bool:
     """Compare both paths for ``line``; True when the fast path took the line."""
-    fast = enrich_common_line(line, policy, REFERENCE_TIME)
-    streamed = serialize_common_line(line, policy, REFERENCE_TIME)
+    fast = enrich_common_line(line, policy, REFERENCE_TIME, zone)
+    streamed = serialize_common_line(line, policy, REFERENCE_TIME, zone)
     if fast is None:
         assert streamed is None
         return False
-    (expected,) = _general(line)
+    (expected,) = _general(line, zone)
     assert fast == expected
     assert streamed == (record_key(expected), serialize(expected), record_labels(expected))
     return True
@@ -175,10 +175,14 @@ _ADDRESSES = [
         ["smtp", "lmtp", "local", "virtual", "pipe", "error", "discard", "relay"]
     ),
     syslog_name=st.sampled_from(["postfix", "postfix-out", "postfix/submission"]),
-    day=st.sampled_from(["Nov  2", "Nov 29", "Feb 29", "Dec 31", "Jan  1"]),
-    clock=st.sampled_from(["10:00:01", "23:59:59", "10:00:01.123456", "25:00:00"]),
+    # Mar 29 / Oct 25 2026: Europe's DST days (02:30 skipped / repeated in Paris)
+    day=st.sampled_from(["Nov  2", "Nov 29", "Feb 29", "Dec 31", "Jan  1", "Mar 29", "Oct 25"]),
+    clock=st.sampled_from(
+        ["10:00:01", "23:59:59", "10:00:01.123456", "25:00:00", "02:30:00", "00:30:00.5"]
+    ),
+    zone=st.sampled_from([None, "UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]),
     delay=st.sampled_from(["0.52", "1", "1234567890.123456789"]),
-    junk=st.text(st.characters(blacklist_characters="\n"), max_size=20),  # one line
+    junk=st.text(st.characters(blacklist_characters="\n\r"), max_size=20),  # one line
 )
 def test_generated_lines_same_on_both_paths(
     outcome: tuple[str, str, str | None],
@@ -189,6 +193,7 @@ def test_generated_lines_same_on_both_paths(
     day: str,
     clock: str,
     delay: str,
+    zone: str | None,
     junk: str,
 ) -> None:
     status, dsn, text = outcome
@@ -201,8 +206,15 @@ def test_generated_lines_same_on_both_paths(
         f"dsn={dsn}, status={status}{diagnostic}"
     ).encode("utf-8", "surrogatepass")
     policy = _fresh_policy()
-    _assert_same(line, policy)
-    _assert_same(line, policy)
+    _assert_same(line, policy, zone)
+    _assert_same(line, policy, zone)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York"])
+def test_fixture_lines_same_with_a_source_zone(zone: str) -> None:
+    policy = _fresh_policy()
+    taken = sum(_assert_same(line, policy, zone) for line in FIXTURE_LINES)
+    assert taken > 100
 
 
 def test_enrich_payload_and_the_stream_use_the_fast_path() -> None:
@@ -232,3 +244,19 @@ def test_addresses_that_overlap_the_leading_codes_or_the_command(address: str) -
     line = line.replace(b"status=sent (", b"status=sent (250 2.0.0 " + address.encode() + b" ")
     _assert_same(line, policy)
     _assert_same(line, policy)
+
+
+CORPUS_LINES = (
+    (FIXTURES.parent / "logs" / "relay-corpus.log").read_bytes().splitlines()
+)  # tests/fixtures/logs: a realistic relay log of every daemon, status and format
+
+
+@pytest.mark.parametrize("zone", [None, "Europe/Paris"])
+def test_relay_corpus_lines_same_on_both_paths(zone: str | None) -> None:
+    policy = _fresh_policy()
+    taken = 0
+    for line in CORPUS_LINES:
+        if line[:1].isalpha() and _assert_same(line, policy, zone):
+            assert _assert_same(line, policy, zone)  # and again from the cached outcome
+            taken += 1
+    assert taken > 150

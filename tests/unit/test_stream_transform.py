@@ -50,3 +50,20 @@ def test_error_message_is_bounded_and_has_no_control_characters() -> None:
     assert text.startswith("bad\\x00line\\x0d\\x0anext\\x1b[31m")
     assert len(text) == 512 and text.endswith("...")
     assert all(ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def test_cr_only_line_endings_split_into_lines_on_the_stream() -> None:
+    # A lone CR ends a line like LF: two common-shape delivery lines give two records, not
+    # one record whose diagnostic swallowed the next line (the one-line fast path).
+    lines = [
+        (
+            f"Nov 29 17:03:2{n} mx1 postfix/smtp[9333]: A4B5C6D7E{n}: to=<u{n}@example.com>, "
+            "relay=mx.example.com[192.0.2.10]:25, delay=0.4, delays=0.05/0/0.2/0.15, "
+            f"dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 5E6F7A8B9{n})"
+        ).encode()
+        for n in range(2)
+    ]
+    result = transform(b"\r".join(lines), max_payload_bytes=10_000, reference_time=1_796_000_000)
+    assert result.error is None
+    assert [key for key, _value in result.outputs] == [b"u0@example.com", b"u1@example.com"]
+    assert all(b"\\r" not in value for _key, value in result.outputs)
