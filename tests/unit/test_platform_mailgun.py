@@ -44,7 +44,7 @@ def test_events_api_items() -> None:
             "bob@example.com",
             DeliveryStatus.DEFERRED,
             Verdict.SOFT,
-            Reason.GREYLISTED,
+            Reason.REMOTE_SYSTEM_ERROR,  # "Temporary System Problem. Try again later."
             "failed/temporary/generic",
         ),
         (
