@@ -182,7 +182,7 @@ def enrich_common_line(
     """Enrich one log line of the common Postfix delivery shape.
 
     :param line: one log line, without its line ending (any bytes; invalid UTF-8 is replaced).
-    :param policy: the classification policy; its ``cache`` holds the outcomes.
+    :param policy: the classification policy; its ``outcomes`` cache holds the outcomes.
     :param reference_time: epoch seconds for resolving the year-less syslog timestamp.
     :param source_timezone: IANA zone name the zone-less timestamp is read in (``None``:
         UTC; see :func:`processor.parse.syslog.zone_info`).
