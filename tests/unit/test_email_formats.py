@@ -100,6 +100,17 @@ CASES = {
         row("rosa@example.net", BOUNCED, "5.7.1", 550, SOFT, Reason.BLOCKED),
         row("sven@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
     ],
+    # localized prose without enhanced codes: "Empfänger:" / "Destinataire :" label each
+    # recipient; a bare 550 with "Postfach voll" / "Boîte aux lettres pleine" is a full
+    # mailbox (soft), not a hard bounce decided by the reply code alone
+    "localized-prose-de.eml": [
+        row("anton@example.de", BOUNCED, None, 550, HARD, Reason.USER_UNKNOWN),
+        row("berta@example.de", BOUNCED, None, 550, SOFT, Reason.MAILBOX_FULL),
+    ],
+    "localized-ndr-fr-qp.eml": [  # quoted-printable ISO-8859-1 text part
+        row("pierre@example.fr", BOUNCED, None, 550, SOFT, Reason.MAILBOX_FULL),
+        row("paul@example.fr", BOUNCED, None, 550, HARD, Reason.USER_UNKNOWN),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
@@ -180,6 +191,21 @@ def test_report_pasted_below_a_notice_is_the_evidence() -> None:
     assert walter.original_message is not None
     assert walter.original_message["message_id"] == "<quote-2026-11-27@example.org>"
     assert walter.diagnostic is not None and "421 Service not" in walter.diagnostic
+
+
+def test_localized_notice_cut_before_the_returned_copy() -> None:
+    # "--- Kopie der Nachricht ---" starts the returned message: its To: line names no
+    # recipient of its own and its headers are the original message
+    anton, berta = records("localized-prose-de.eml")
+    assert anton.original_message == berta.original_message
+    assert anton.original_message == {
+        "message_id": "<angebot-2026-11@example.org>",
+        "from": "Example Shop <shop@example.org>",
+        "to": "anton@example.de, berta@example.de",
+        "subject": "Ihr Angebot",
+    }
+    assert anton.diagnostic is not None and "Kopie" not in anton.diagnostic
+    assert berta.diagnostic is not None and "Kopie" not in berta.diagnostic
 
 
 def test_sender_side_addresses_are_never_recipients() -> None:
