@@ -111,6 +111,12 @@ CASES = {
         row("pierre@example.fr", BOUNCED, None, 550, SOFT, Reason.MAILBOX_FULL),
         row("paul@example.fr", BOUNCED, None, 550, HARD, Reason.USER_UNKNOWN),
     ],
+    # Exchange's delay notice: "Remote Server at HOST (IP) returned '400 4.4.7 Message
+    # delayed'" is its own summary; the timestamped line after it is the last attempt's
+    # error and names the cause (a delay notice's reason is the cause, never expiry)
+    "exchange-delay-notice.eml": [
+        row("yusuf@example.com", DEFERRED, "4.4.1", 441, SOFT, Reason.NETWORK_ERROR)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],

@@ -23,7 +23,7 @@ MAX_DIAGNOSTIC_CHARS = 1_500
 
 _LEAD_INS = re.compile(
     r"(?:the error that the other server returned was:|remote (?:host|server) said:|"
-    r"remote server returned|"
+    r"remote server (?:at [^\n']{1,200} )?returned|"
     r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
     r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
     r"delivery failed for the following reason:|error message:|could not be delivered because of|"
