@@ -117,6 +117,10 @@ CASES = {
     "exchange-delay-notice.eml": [
         row("yusuf@example.com", DEFERRED, "4.4.1", 441, SOFT, Reason.NETWORK_ERROR)
     ],
+    "exim-generated-from.eml": [
+        row("zack@example.net", BOUNCED, None, None, SOFT, Reason.MAILBOX_FULL),
+        row("anna@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
@@ -197,6 +201,21 @@ def test_report_pasted_below_a_notice_is_the_evidence() -> None:
     assert walter.original_message is not None
     assert walter.original_message["message_id"] == "<quote-2026-11-27@example.org>"
     assert walter.diagnostic is not None and "421 Service not" in walter.diagnostic
+
+
+def test_exim_generated_from_is_the_original_recipient() -> None:
+    # Exim names the alias a router expanded under the failed address; the note is
+    # neither part of the diagnostic nor a recipient of its own
+    zack, anna = records("exim-generated-from.eml")
+    assert zack.original_recipient is None
+    assert anna.original_recipient == "info@example.net"
+    assert anna.diagnostic == (
+        "550 5.1.1 <anna@example.com>: Recipient address rejected: User unknown"
+        " (in reply to RCPT TO command)"
+    )
+    assert anna.remote_mta == "mx.example.com [192.0.2.80]"
+    assert anna.original_message is not None
+    assert anna.original_message["message_id"] == "<ticket-4411-3@example.org>"
 
 
 def test_localized_notice_cut_before_the_returned_copy() -> None:

@@ -25,7 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["TextRecipient", "bracketed_addresses", "find_recipients", "sender_addresses"]
+__all__ = [
+    "TextRecipient",
+    "bracketed_addresses",
+    "find_recipients",
+    "generated_from",
+    "sender_addresses",
+]
 
 MAX_BLOCK_LINES = 25
 MAX_BLOCK_CHARS = 4_000
@@ -79,6 +85,12 @@ _DSN_FIELD = re.compile(
     re.IGNORECASE,
 )
 _BRACKETED = re.compile(r"<" + _ADDR + ">")
+_GENERATED_FROM = re.compile(
+    r"\((?:ultimately[ \t]{1,3})?generated[ \t]{1,3}from[ \t]{1,3}<?"
+    + _ADDR
+    + r">?\)[ \t]{0,5}\n?",
+    re.IGNORECASE,
+)
 _SENDER_MENTIONS = re.compile(
     r"(?:MAIL[ \t]{1,3}FROM:[ \t]{0,3}<?|envelope-from[ \t]{0,3}<?|"
     r"sender[ \t]{0,20}[:=]?[ \t]{0,20}<?|from:?[ \t]{1,10}<?)" + _ADDR,
@@ -182,6 +194,23 @@ def _session_exchange(lines: list[str], index: int) -> list[str]:
         if named is not None and address is not None and named.group(1) != address.group(1):
             return []
     return exchange
+
+
+def generated_from(block: str) -> tuple[str | None, str]:
+    """The address a recipient's block says it was redirected from, and the block without it.
+
+    Exim names the address a router redirected (an alias or a ``.forward``) under the
+    failed one: ``(generated from info@example.net)``, or ``(ultimately generated from
+    ...)`` after several redirections; that is the original recipient (RFC 3464 §2.3.1
+    ``Original-Recipient``: the address as the sender gave it). Source: Exim
+    specification, chapter "Delivery errors" / bounce message format.
+
+    :returns: ``(address or None, block with the parenthesised note removed)``.
+    """
+    match = _GENERATED_FROM.search(block)
+    if match is None:
+        return None, block
+    return match.group(1), block[: match.start()] + block[match.end() :]
 
 
 def bracketed_addresses(text: str, excluded: set[str]) -> list[str]:
