@@ -121,6 +121,17 @@ CASES = {
         row("zack@example.net", BOUNCED, None, None, SOFT, Reason.MAILBOX_FULL),
         row("anna@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
     ],
+    # Exchange's store driver failing "due to a transient exception" under a 5.2.0 code:
+    # the destination's system, soft (was hard, undetermined)
+    "exchange-storedrv-transient.eml": [
+        row("carmen@example.com", BOUNCED, "5.2.0", 550, SOFT, Reason.REMOTE_SYSTEM_ERROR)
+    ],
+    # Microsoft 365 refusing the submission of a sender restricted for outbound spam: the
+    # sender's own account, every recipient gets it (was hard, undetermined)
+    "office365-outbound-spam.eml": [
+        row("dario@example.net", BOUNCED, "5.2.0", 554, SOFT, Reason.SENDER_REJECTED),
+        row("elena@example.com", BOUNCED, "5.2.0", 554, SOFT, Reason.SENDER_REJECTED),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
