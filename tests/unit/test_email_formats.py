@@ -147,6 +147,7 @@ def test_every_fixture_is_covered() -> None:
     covered = set(CASES) | {
         "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
         "ses-sns-email-folded.eml", "not-a-bounce.eml", "unsubscribe-request.eml",
+        "auto-reply-names-colleagues.eml",
     }  # fmt: skip
     assert {p.name for p in FIXTURES.glob("*.eml")} == covered
 
