@@ -132,6 +132,15 @@ CASES = {
         row("dario@example.net", BOUNCED, "5.2.0", 554, SOFT, Reason.SENDER_REJECTED),
         row("elena@example.com", BOUNCED, "5.2.0", 554, SOFT, Reason.SENDER_REJECTED),
     ],
+    # Gmail's final notice for a TLS failure (no code): a transport failure, soft (was hard)
+    "gmail-tls-failed.eml": [
+        row("finance@example.net", BOUNCED, None, None, SOFT, Reason.NETWORK_ERROR)
+    ],
+    # Exim: the domain's MX hosts do not resolve -> host_unknown (was undetermined)
+    "exim-mx-nonexistent.eml": [
+        row("gerda@example.com", BOUNCED, None, None, HARD, Reason.HOST_UNKNOWN),
+        row("hanna@example.net", BOUNCED, None, None, SOFT, Reason.NETWORK_ERROR),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
