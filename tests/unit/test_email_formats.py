@@ -141,6 +141,12 @@ CASES = {
         row("gerda@example.com", BOUNCED, None, None, HARD, Reason.HOST_UNKNOWN),
         row("hanna@example.net", BOUNCED, None, None, SOFT, Reason.NETWORK_ERROR),
     ],
+    # recipients named inside sentences ("Your message to \"addr\" could not be delivered",
+    # "Unable to deliver your message to addr."): the second one was missed
+    "sentence-recipients-prose.eml": [
+        row("lara@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+        row("moritz@example.net", EXPIRED, "4.2.2", 452, SOFT, Reason.MAILBOX_FULL),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from processor.parse.email.diagnostic import error_line, from_prose
+from processor.parse.email.diagnostic import error_line, from_prose, introduced_error
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
@@ -90,7 +90,7 @@ def _prose_outcome(
     prose = from_prose(block)
     text = prose.text if prose.text != address else ""
     if alone and not prose.has_reply:  # the error may be written before the recipient list
-        text = error_line(notice) or text
+        text = error_line(notice) or introduced_error(notice) or text
     return RecipientOutcome(
         recipient=address, diagnostic=text[:_MAX_DIAGNOSTIC] or None, remote_mta=prose.remote_host,
         delayed_notice=delayed,
