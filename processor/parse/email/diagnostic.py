@@ -30,7 +30,8 @@ MAX_DIAGNOSTIC_CHARS = 1_500
 _LEAD_INS = re.compile(
     r"(?:the error that the other server returned was:|remote (?:host|server) said:|"
     r"remote server (?:at [^\n']{1,200} )?returned|"
-    r"\bsaid:|it responded as follows:|the response (?:from the remote server )?was:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
+    r"the response (?:from the remote server )?was:|"
+    r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
     r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
     r"delivery failed for the following reason:|error message:|could not be delivered because of|"
     r"the following (?:message|error)[^:\n]{0,40}:|with the following error message:)",
