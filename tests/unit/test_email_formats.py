@@ -147,6 +147,10 @@ CASES = {
         row("lara@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
         row("moritz@example.net", EXPIRED, "4.2.2", 452, SOFT, Reason.MAILBOX_FULL),
     ],
+    # Lotus Domino's notice: "mail file is full" is the recipient's quota (was hard, undetermined)
+    "domino-mail-file-full.eml": [
+        row("jola@example.net", BOUNCED, None, None, SOFT, Reason.MAILBOX_FULL)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
