@@ -151,6 +151,14 @@ CASES = {
     "domino-mail-file-full.eml": [
         row("jola@example.net", BOUNCED, None, None, SOFT, Reason.MAILBOX_FULL)
     ],
+    # Amazon SES gave up ("554 4.4.7 Message expired ... <last reply>"): the last reply names
+    # the cause, soft whatever it is, even when the cause's rule comes before the expiry rule
+    # (pia was hard, nora's DNS failure was reason expired)
+    "ses-bounce-email-expired.eml": [
+        row("nora@example.com", BOUNCED, "4.4.7", 554, SOFT, Reason.NETWORK_ERROR),
+        row("pia@example.com", BOUNCED, "4.4.7", 554, SOFT, Reason.USER_UNKNOWN),
+        row("otto@example.net", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
@@ -247,6 +255,13 @@ def test_exim_generated_from_is_the_original_recipient() -> None:
     assert anna.remote_mta == "mx.example.com [192.0.2.80]"
     assert anna.original_message is not None
     assert anna.original_message["message_id"] == "<ticket-4411-3@example.org>"
+
+
+def test_expiry_wording_anywhere_says_the_mta_gave_up() -> None:
+    nora, pia, _ = records("ses-bounce-email-expired.eml")
+    assert nora.rule_id == "text.expired.queue_lifetime+text.network_error.dns_temporary"
+    assert pia.rule_id == "text.expired.queue_lifetime+text.user_unknown.no_such_user"
+    assert pia.action is Action.RETRY
 
 
 def test_localized_notice_cut_before_the_returned_copy() -> None:
