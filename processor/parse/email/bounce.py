@@ -112,12 +112,12 @@ def _from_reports(
             seen.add(address.lower())
             diagnostic, remote = block.diagnostic, block.remote_mta
             found = prose.get(address.lower())
-            from_text = _prose_outcome(
-                address, found.diagnostic if found else "", notice, delayed, alone
-            )
+            block_text = found.diagnostic if found else ""
+            generated = generated_from(block_text)[0]
             if not diagnostic:
+                from_text = _prose_outcome(address, block_text, notice, delayed, alone)
                 diagnostic, remote = from_text.diagnostic, remote or from_text.remote_mta
-            original = block.original_recipient or from_text.original_recipient
+            original = block.original_recipient or generated
             outcomes.append(
                 RecipientOutcome(
                     recipient=address,
