@@ -159,6 +159,11 @@ CASES = {
         row("pia@example.com", BOUNCED, "4.4.7", 554, SOFT, Reason.USER_UNKNOWN),
         row("otto@example.net", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
     ],
+    # Exchange's French delay notice, no code at all: a warning, the server keeps trying
+    # (was read as a failure: hard, undetermined)
+    "localized-delay-fr.eml": [
+        row("rene@example.fr", DEFERRED, None, None, SOFT, Reason.UNDETERMINED)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],

@@ -53,7 +53,12 @@ _DELAY = re.compile(
     r"delivery to the following recipients? (?:has been|was) delayed|"
     r"delivery attempts will continue|will (?:continue to )?(?:be )?retr(?:y|ied)|"
     r"message (?:is|has been) delayed|delay reason|"
-    r"delivery (?:has been |is )?delayed|not been delivered yet|still trying)",
+    r"delivery (?:has been |is )?delayed|not been delivered yet|still trying|"
+    # the same in localized notices (Exchange's "Delivery is delayed to these recipients")
+    r"verzögert sich|noch nicht (?:übermittelt|zugestellt)|wird weiterhin versucht|"
+    r"est retardée|pas encore été remis|continuerons à essayer|"
+    r"(?:aún|todavía) no se ha entregado|se está retrasando|seguirá intentando|"
+    r"non è ancora stato recapitato|ainda não foi entregue|nog niet (?:bezorgd|afgeleverd))",
     re.IGNORECASE,
 )
 _FINAL = re.compile(
@@ -75,7 +80,9 @@ _EXPIRY = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_DELAY = re.compile(
-    r"(?:delay|warning|delivery status notification \(delay\))", re.IGNORECASE
+    r"(?:delay|warning|delivery status notification \(delay\)|verzögert|retardée|retrasad|"
+    r"ritardat|atrasad|vertraagd)",
+    re.IGNORECASE,
 )
 
 
