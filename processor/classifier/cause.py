@@ -118,8 +118,9 @@ def text_or_code_reason(
     """The reason from the text rules, else the codes; an expiry names the last error's cause.
 
     The MTA gave up when its own outcome says so (``status=expired``, a DSN
-    ``Action: failed`` with a transient code) or when the first text rule that
-    matches is an expiry rule ("message expired", "retry timeout exceeded").
+    ``Action: failed`` with a transient code) or when a text rule that
+    matches is an expiry rule ("message expired", "retry timeout exceeded"), wherever
+    it comes in file order.
     Then the reason is the cause the rest of the evidence recognises (the next
     matching text rule, else a specific code), see :func:`_gave_up`. When the
     MTA's outcome says it is still retrying (deferred, SOFTBOUNCE, a delay
@@ -131,8 +132,11 @@ def text_or_code_reason(
     rules = policy.text_rules.all_matches(rule_text(text), evidence.failure_class) if text else []
     expiry = "status.expired" if event.status is DeliveryStatus.EXPIRED else None
     retrying = event.status in _RETRYING
-    if rules and rules[0].reason is Reason.EXPIRED and not retrying:
-        expiry = expiry or f"text.{rules[0].rule_id}"
+    # expiry wording anywhere says the MTA gave up, even when a cause's rule comes first in
+    # file order ("Message expired ... <450 4.1.1 User unknown>": the last error was transient)
+    given_up = next((rule for rule in rules if rule.reason is Reason.EXPIRED), None)
+    if given_up is not None and not retrying:
+        expiry = expiry or f"text.{given_up.rule_id}"
     if expiry is not None or retrying:
         rules = [rule for rule in rules if rule.reason is not Reason.EXPIRED]
     found = _cause(rules, evidence, text)

@@ -100,6 +100,70 @@ CASES = {
         row("rosa@example.net", BOUNCED, "5.7.1", 550, SOFT, Reason.BLOCKED),
         row("sven@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
     ],
+    # localized prose without enhanced codes: "Empfänger:" / "Destinataire :" label each
+    # recipient; a bare 550 with "Postfach voll" / "Boîte aux lettres pleine" is a full
+    # mailbox (soft), not a hard bounce decided by the reply code alone
+    "localized-prose-de.eml": [
+        row("anton@example.de", BOUNCED, None, 550, HARD, Reason.USER_UNKNOWN),
+        row("berta@example.de", BOUNCED, None, 550, SOFT, Reason.MAILBOX_FULL),
+    ],
+    "localized-ndr-fr-qp.eml": [  # quoted-printable ISO-8859-1 text part
+        row("pierre@example.fr", BOUNCED, None, 550, SOFT, Reason.MAILBOX_FULL),
+        row("paul@example.fr", BOUNCED, None, 550, HARD, Reason.USER_UNKNOWN),
+    ],
+    # Exchange's delay notice: "Remote Server at HOST (IP) returned '400 4.4.7 Message
+    # delayed'" is its own summary; the timestamped line after it is the last attempt's
+    # error and names the cause (a delay notice's reason is the cause, never expiry)
+    "exchange-delay-notice.eml": [
+        row("yusuf@example.com", DEFERRED, "4.4.1", 441, SOFT, Reason.NETWORK_ERROR)
+    ],
+    "exim-generated-from.eml": [
+        row("zack@example.net", BOUNCED, None, None, SOFT, Reason.MAILBOX_FULL),
+        row("anna@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+    ],
+    # Exchange's store driver failing "due to a transient exception" under a 5.2.0 code:
+    # the destination's system, soft (was hard, undetermined)
+    "exchange-storedrv-transient.eml": [
+        row("carmen@example.com", BOUNCED, "5.2.0", 550, SOFT, Reason.REMOTE_SYSTEM_ERROR)
+    ],
+    # Microsoft 365 refusing the submission of a sender restricted for outbound spam: the
+    # sender's own account, every recipient gets it (was hard, undetermined)
+    "office365-outbound-spam.eml": [
+        row("dario@example.net", BOUNCED, "5.2.0", 554, SOFT, Reason.SENDER_REJECTED),
+        row("elena@example.com", BOUNCED, "5.2.0", 554, SOFT, Reason.SENDER_REJECTED),
+    ],
+    # Gmail's final notice for a TLS failure (no code): a transport failure, soft (was hard)
+    "gmail-tls-failed.eml": [
+        row("finance@example.net", BOUNCED, None, None, SOFT, Reason.NETWORK_ERROR)
+    ],
+    # Exim: the domain's MX hosts do not resolve -> host_unknown (was undetermined)
+    "exim-mx-nonexistent.eml": [
+        row("gerda@example.com", BOUNCED, None, None, HARD, Reason.HOST_UNKNOWN),
+        row("hanna@example.net", BOUNCED, None, None, SOFT, Reason.NETWORK_ERROR),
+    ],
+    # recipients named inside sentences ("Your message to \"addr\" could not be delivered",
+    # "Unable to deliver your message to addr."): the second one was missed
+    "sentence-recipients-prose.eml": [
+        row("lara@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+        row("moritz@example.net", EXPIRED, "4.2.2", 452, SOFT, Reason.MAILBOX_FULL),
+    ],
+    # Lotus Domino's notice: "mail file is full" is the recipient's quota (was hard, undetermined)
+    "domino-mail-file-full.eml": [
+        row("jola@example.net", BOUNCED, None, None, SOFT, Reason.MAILBOX_FULL)
+    ],
+    # Amazon SES gave up ("554 4.4.7 Message expired ... <last reply>"): the last reply names
+    # the cause, soft whatever it is, even when the cause's rule comes before the expiry rule
+    # (pia was hard, nora's DNS failure was reason expired)
+    "ses-bounce-email-expired.eml": [
+        row("nora@example.com", BOUNCED, "4.4.7", 554, SOFT, Reason.NETWORK_ERROR),
+        row("pia@example.com", BOUNCED, "4.4.7", 554, SOFT, Reason.USER_UNKNOWN),
+        row("otto@example.net", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
+    ],
+    # Exchange's French delay notice, no code at all: a warning, the server keeps trying
+    # (was read as a failure: hard, undetermined)
+    "localized-delay-fr.eml": [
+        row("rene@example.fr", DEFERRED, None, None, SOFT, Reason.UNDETERMINED)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
@@ -115,6 +179,7 @@ def test_every_fixture_is_covered() -> None:
     covered = set(CASES) | {
         "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
         "ses-sns-email-folded.eml", "not-a-bounce.eml", "unsubscribe-request.eml",
+        "auto-reply-names-colleagues.eml",
     }  # fmt: skip
     assert {p.name for p in FIXTURES.glob("*.eml")} == covered
 
@@ -180,6 +245,43 @@ def test_report_pasted_below_a_notice_is_the_evidence() -> None:
     assert walter.original_message is not None
     assert walter.original_message["message_id"] == "<quote-2026-11-27@example.org>"
     assert walter.diagnostic is not None and "421 Service not" in walter.diagnostic
+
+
+def test_exim_generated_from_is_the_original_recipient() -> None:
+    # Exim names the alias a router expanded under the failed address; the note is
+    # neither part of the diagnostic nor a recipient of its own
+    zack, anna = records("exim-generated-from.eml")
+    assert zack.original_recipient is None
+    assert anna.original_recipient == "info@example.net"
+    assert anna.diagnostic == (
+        "550 5.1.1 <anna@example.com>: Recipient address rejected: User unknown"
+        " (in reply to RCPT TO command)"
+    )
+    assert anna.remote_mta == "mx.example.com [192.0.2.80]"
+    assert anna.original_message is not None
+    assert anna.original_message["message_id"] == "<ticket-4411-3@example.org>"
+
+
+def test_expiry_wording_anywhere_says_the_mta_gave_up() -> None:
+    nora, pia, _ = records("ses-bounce-email-expired.eml")
+    assert nora.rule_id == "text.expired.queue_lifetime+text.network_error.dns_temporary"
+    assert pia.rule_id == "text.expired.queue_lifetime+text.user_unknown.no_such_user"
+    assert pia.action is Action.RETRY
+
+
+def test_localized_notice_cut_before_the_returned_copy() -> None:
+    # "--- Kopie der Nachricht ---" starts the returned message: its To: line names no
+    # recipient of its own and its headers are the original message
+    anton, berta = records("localized-prose-de.eml")
+    assert anton.original_message == berta.original_message
+    assert anton.original_message == {
+        "message_id": "<angebot-2026-11@example.org>",
+        "from": "Example Shop <shop@example.org>",
+        "to": "anton@example.de, berta@example.de",
+        "subject": "Ihr Angebot",
+    }
+    assert anton.diagnostic is not None and "Kopie" not in anton.diagnostic
+    assert berta.diagnostic is not None and "Kopie" not in berta.diagnostic
 
 
 def test_sender_side_addresses_are_never_recipients() -> None:

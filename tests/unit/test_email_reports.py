@@ -82,6 +82,19 @@ def test_vacation_reply_is_an_auto_reply() -> None:
     assert record.original_message == {"message_id": "<weekly-news-50@example.org>"}  # In-Reply-To
 
 
+def test_auto_reply_naming_colleagues_is_not_a_bounce() -> None:
+    # Exchange's OOF reply: no Auto-Submitted, bounce-like wording ("will not be delivered")
+    # and other people's addresses on lines of their own; its subject says what it is
+    record = only_record("auto-reply-names-colleagues.eml")
+    assert (record.recipient, record.verdict, record.reason, record.action) == (
+        "nils@example.com",
+        Verdict.UNKNOWN,
+        Reason.AUTO_REPLY,
+        Action.NONE,
+    )
+    assert record.original_message == {"message_id": "<news-2026-11@example.org>"}
+
+
 def test_unsubscribe_request_is_an_opt_out_complaint() -> None:
     # a mail client following List-Unsubscribe (RFC 2369 mailto): the recipient says stop
     record = only_record("unsubscribe-request.eml")

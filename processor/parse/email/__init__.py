@@ -49,6 +49,7 @@ from processor.parse.email.original import (
 )
 from processor.parse.email.reports import (
     Feedback,
+    declares_auto_reply,
     is_auto_reply,
     parse_feedback,
     unsubscribe_request,
@@ -162,6 +163,8 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
     complaints = _complaints(message, context)
     if complaints is not None:
         return complaints
+    if not reports and declares_auto_reply(message):  # its body's addresses are not recipients
+        return _auto_reply(message, context)
     outcomes = outcomes_from_email(message, notice, returned, reports)
     if outcomes:
         return [build_event(context, outcome) for outcome in outcomes if outcome.recipient]

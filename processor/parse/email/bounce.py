@@ -19,12 +19,17 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from processor.parse.email.diagnostic import error_line, from_prose
+from processor.parse.email.diagnostic import error_line, from_prose, introduced_error
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
 from processor.parse.email.notice import is_delay_notice, is_expiry_notice
-from processor.parse.email.recipients import TextRecipient, bracketed_addresses, find_recipients
+from processor.parse.email.recipients import (
+    TextRecipient,
+    bracketed_addresses,
+    find_recipients,
+    generated_from,
+)
 
 __all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
 
@@ -81,13 +86,15 @@ def _prose_outcome(
     address: str, block: str, notice: str, delayed: bool, alone: bool
 ) -> RecipientOutcome:
     """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice."""
+    original, block = generated_from(block)
     prose = from_prose(block)
     text = prose.text if prose.text != address else ""
     if alone and not prose.has_reply:  # the error may be written before the recipient list
-        text = error_line(notice) or text
+        text = error_line(notice) or introduced_error(notice) or text
     return RecipientOutcome(
         recipient=address, diagnostic=text[:_MAX_DIAGNOSTIC] or None, remote_mta=prose.remote_host,
         delayed_notice=delayed,
+        original_recipient=original if original and original.lower() != address.lower() else None,
     )  # fmt: skip
 
 
@@ -104,12 +111,13 @@ def _from_reports(
                 continue
             seen.add(address.lower())
             diagnostic, remote = block.diagnostic, block.remote_mta
+            found = prose.get(address.lower())
+            block_text = found.diagnostic if found else ""
+            generated = generated_from(block_text)[0]
             if not diagnostic:
-                found = prose.get(address.lower())
-                block_text = found.diagnostic if found else ""
                 from_text = _prose_outcome(address, block_text, notice, delayed, alone)
                 diagnostic, remote = from_text.diagnostic, remote or from_text.remote_mta
-            original = block.original_recipient
+            original = block.original_recipient or generated
             outcomes.append(
                 RecipientOutcome(
                     recipient=address,

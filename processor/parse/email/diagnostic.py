@@ -17,13 +17,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["ProseDiagnostic", "error_line", "from_prose", "lead_in_diagnostic"]
+__all__ = [
+    "ProseDiagnostic",
+    "error_line",
+    "from_prose",
+    "introduced_error",
+    "lead_in_diagnostic",
+]
 
 MAX_DIAGNOSTIC_CHARS = 1_500
 
 _LEAD_INS = re.compile(
     r"(?:the error that the other server returned was:|remote (?:host|server) said:|"
-    r"remote server returned|"
+    r"remote server (?:at [^\n']{1,200} )?returned|"
+    r"the response (?:from the remote server )?was:|"
     r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
     r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
     r"delivery failed for the following reason:|error message:|could not be delivered because of|"
@@ -84,6 +91,18 @@ def lead_in_diagnostic(text: str) -> str:
         return text
     rest = text[last.end() :].strip()
     return rest or text
+
+
+def introduced_error(text: str) -> str | None:
+    """The paragraph after the last phrase introducing the remote error ("The response was:").
+
+    For a notice about one recipient whose error carries no reply code (Gmail's
+    "The response was: TLS Negotiation failed, ..."). ``None`` without such a phrase.
+    """
+    rest = lead_in_diagnostic(text)
+    if rest is text:
+        return None
+    return _squeeze(rest.split("\n\n", 1)[0])[:MAX_DIAGNOSTIC_CHARS] or None
 
 
 def error_line(text: str) -> str | None:

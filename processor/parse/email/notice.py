@@ -33,7 +33,9 @@ _RETURNED = re.compile(
     r"[-=*_]{2,80}[ \t]{0,10}(?:this is a copy|below this line|original message|"
     r"unsent message|the header of the original|returned message|original mail|"
     r"original message header|message header|copy of (?:the|your) message|"
-    r"end of transcript|rfc822|headers? of (?:the )?(?:original|returned))"
+    r"end of transcript|rfc822|headers? of (?:the )?(?:original|returned)|"
+    r"kopie der (?:ursprünglichen |originalen )?nachricht|originalnachricht|copie du message|"
+    r"message d'origine|copia del mensaje|mensaje original)"
     r"|(?:original message follows|message headers follow|unsent message follows|"
     r"below is a copy of the (?:original )?message|original message headers:|"
     r"included is a copy of the message|the original message (?:headers? )?(?:was|is|are) "
@@ -51,7 +53,12 @@ _DELAY = re.compile(
     r"delivery to the following recipients? (?:has been|was) delayed|"
     r"delivery attempts will continue|will (?:continue to )?(?:be )?retr(?:y|ied)|"
     r"message (?:is|has been) delayed|delay reason|"
-    r"delivery (?:has been |is )?delayed|not been delivered yet|still trying)",
+    r"delivery (?:has been |is )?delayed|not been delivered yet|still trying|"
+    # the same in localized notices (Exchange's "Delivery is delayed to these recipients")
+    r"verzögert sich|noch nicht (?:übermittelt|zugestellt)|wird weiterhin versucht|"
+    r"est retardée|pas encore été remis|continuerons à essayer|"
+    r"(?:aún|todavía) no se ha entregado|se está retrasando|seguirá intentando|"
+    r"non è ancora stato recapitato|ainda não foi entregue|nog niet (?:bezorgd|afgeleverd))",
     re.IGNORECASE,
 )
 _FINAL = re.compile(
@@ -73,7 +80,9 @@ _EXPIRY = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_DELAY = re.compile(
-    r"(?:delay|warning|delivery status notification \(delay\))", re.IGNORECASE
+    r"(?:delay|warning|delivery status notification \(delay\)|verzögert|retardée|retrasad|"
+    r"ritardat|atrasad|vertraagd)",
+    re.IGNORECASE,
 )
 
 

@@ -25,7 +25,13 @@ from email.message import Message
 from processor.parse.email.dsn import strip_address_type
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
 
-__all__ = ["Feedback", "is_auto_reply", "parse_feedback", "unsubscribe_request"]
+__all__ = [
+    "Feedback",
+    "declares_auto_reply",
+    "is_auto_reply",
+    "parse_feedback",
+    "unsubscribe_request",
+]
 
 _MAX_FEEDBACK_RECIPIENTS = 100
 _FIELD = re.compile(
@@ -143,6 +149,24 @@ def unsubscribe_request(message: Message) -> Feedback | None:
     if not apple and not _UNSUBSCRIBE_SUBJECT.match(subject):
         return None
     return Feedback("opt-out", [sender], None, None, "unsubscribe request")
+
+
+def declares_auto_reply(message: Message) -> bool:
+    """True when the subject itself says automatic reply and no mailer daemon sent ``message``.
+
+    Bounces carry ``Auto-Submitted: auto-replied`` too (RFC 3464 §6.2), so that
+    header alone cannot put an automatic reply before the bounce reading; a
+    subject such as "Automatic reply: ...", "Out of Office: ..." or
+    "Abwesenheitsnotiz" (what Exchange, Outlook and RFC 3834 §3.1.5 responders
+    write) can: the body of such a reply ("messages to this address will not be
+    delivered to me; please write to <colleague>") names other people's addresses
+    that are not failed recipients. The caller asks only for an email with no
+    delivery-status part.
+    """
+    sender = (header_addresses(message, "From") or [""])[0]
+    if _BOUNCE_SENDER.match(sender):
+        return False
+    return bool(_AUTO_SUBJECT.search(header_text(message, "Subject") or ""))
 
 
 def is_auto_reply(message: Message) -> bool:
