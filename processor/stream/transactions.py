@@ -232,7 +232,9 @@ class TransactionalCheckpoint:
                 if time.monotonic() >= deadline:
                     raise TransactionAbortedError(
                         f"transaction abort not complete after {ABORT_BUDGET_SECONDS:.0f} s "
-                        f"({_describe(error)}); stopping so a restart settles the transaction"
+                        f"({_describe(error)}): the transaction coordinator is unreachable or "
+                        "has fenced this producer (a newer instance with the same "
+                        "transactional.id); stopping so a restart settles the transaction"
                     ) from exc
                 log.warning("transaction abort will be retried", reason=_describe(error))
                 self._events.raise_if_failed()

@@ -335,7 +335,11 @@ def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
                 )
             code = zombie.process.wait(WAIT_SECONDS)
             assert code == 1, zombie.logs()
-            assert "fenced" in zombie.logs().lower(), zombie.logs()
+            # Fenced at its next write (PRODUCER_FENCED), or, when the broker drops the
+            # fenced producer's coordinator connection instead of answering (seen with
+            # Tansu), its abort never completes and the bounded abort stops it.
+            logs = zombie.logs().lower()
+            assert "fenced by a newer instance" in logs or "abort not complete" in logs, logs
             wait_until(lambda: _all_committed(kafka_broker, names, total + 400), "all committed")
             assert successor.terminate() == 0, successor.logs()
         finally:
