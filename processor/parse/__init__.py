@@ -38,7 +38,7 @@ _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" 
 _CR = ord("\r")
 _BOM = b"\xef\xbb\xbf"
 
-__all__ = ["LineError", "ParsedPayload", "parse_payload"]
+__all__ = ["LineError", "ParsedPayload", "parse_payload", "single_line"]
 
 _MAX_ERROR_TEXT = 300
 
@@ -193,6 +193,19 @@ def _parse_line(
     _syslog_event(result, split, raw_line)
 
 
+def single_line(raw: bytes) -> bytes | None:
+    """``raw`` as one log line without its line ending, or ``None`` when it holds several.
+
+    ``\n``, ``\r\n`` and a lone ``\r`` end a line; trailing spaces are dropped too.
+    The check every payload goes through first (here, ``enrich_payload``, the stream's
+    transform): two memchr scans when the payload is one line.
+    """
+    if _LF in raw:
+        return None
+    line = raw.rstrip(b"\r ")
+    return None if _CR in line else line
+
+
 def parse_payload(
     raw: bytes, reference_time: float, *, source_timezone: str | None = None
 ) -> ParsedPayload:
@@ -215,11 +228,10 @@ def parse_payload(
     if zone is not None:
         zone_info(zone)  # a bad name is the caller's error, not every line's
     result = ParsedPayload()
-    if _LF not in raw and raw[:1].isalpha():  # the common case: one syslog line, no BOM
-        line = raw.rstrip(b"\r ")
-        if _CR not in line:
-            _text_line(result, line, 1, reference_time, zone)
-            return result
+    line = single_line(raw) if raw[:1].isalpha() else None
+    if line is not None:  # the common case: one syslog line, no BOM
+        _text_line(result, line, 1, reference_time, zone)
+        return result
     stripped = raw.strip()
     if not stripped:
         return result

@@ -22,6 +22,7 @@ from processor.classifier.policy import Policy, default_policy
 from processor.enrich import enrich_payload
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.fast_path import serialize_common_line
+from processor.parse import single_line
 from processor.record import RecordLabels, record_key, record_labels, serialize
 
 MAX_LINE_ERRORS_SHOWN = 3
@@ -36,8 +37,6 @@ _ADDED_TEXT_BYTES = 65_536
 #: about 6 KB of resident memory per 1.2 KB record): a payload fanning out to many
 #: records (an event with 10,000 recipients) gets right-sized copies instead.
 _COMPACT_AFTER_RECORDS = 64
-_LF = ord("\n")
-_CR = ord("\r")
 
 
 @dataclass(slots=True)
@@ -97,11 +96,12 @@ def transform(
         policy = default_policy()
     if reference_time is None:
         reference_time = time.time()
-    if _LF not in value and (
+    line = single_line(value)
+    if line is not None and (
         max_record_bytes is None
         or _EXPANSION_FACTOR * len(value) + _ADDED_TEXT_BYTES <= max_record_bytes
     ):
-        single = _common_line(value, policy, reference_time, source_timezone)
+        single = _common_line(line, policy, reference_time, source_timezone)
         if single is not None:
             return single
     try:
@@ -149,16 +149,13 @@ def transform(
 
 
 def _common_line(
-    value: bytes, policy: Policy, reference_time: float, zone: str | None
+    line: bytes, policy: Policy, reference_time: float, zone: str | None
 ) -> Transformed | None:
     """One Postfix delivery line of the common shape (:mod:`processor.fast_path`), or ``None``.
 
     Its record cannot exceed the record size limit (the caller checked the input's
     size); any other line, and any error, is left to the general path.
     """
-    line = value.rstrip(b"\r ")
-    if _CR in line:  # a lone "\r" ends a line too: several lines, general path
-        return None
     try:
         single = serialize_common_line(line, policy, reference_time, zone)
     except Exception:  # the general path reports the error
