@@ -175,8 +175,22 @@ def test_bounce_formats(name: str) -> None:
     assert [summary(r) for r in records(name)] == CASES[name]
 
 
+SKIPPED = {
+    # a read receipt (RFC 8098 MDN): the message was delivered, then displayed; not a
+    # delivery outcome (was dead-lettered as unrecognised)
+    "read-receipt-mdn.eml": 1,
+}
+"""Emails that are not delivery outcomes: no record, no error, this many skipped."""
+
+
+@pytest.mark.parametrize("name", sorted(SKIPPED))
+def test_emails_that_are_skipped(name: str) -> None:
+    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
+    assert (result.records, result.errors, result.skipped) == ([], [], SKIPPED[name])
+
+
 def test_every_fixture_is_covered() -> None:
-    covered = set(CASES) | {
+    covered = set(CASES) | set(SKIPPED) | {
         "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
         "ses-sns-email-folded.eml", "not-a-bounce.eml", "unsubscribe-request.eml",
         "auto-reply-names-colleagues.eml",

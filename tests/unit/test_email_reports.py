@@ -173,3 +173,61 @@ def test_redacted_arf_report_gives_one_record_without_recipient() -> None:
     (event,) = parse_email(raw)
     assert event.recipient is None
     assert event.preset_reason is Reason.COMPLAINT
+
+
+# ------------------------------------------------- read receipts (RFC 8098)
+
+MDN = "read-receipt-mdn.eml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"Subject: Read:", b"Subject: Read:"),  # report type and part both say so
+        # the UTF-8 form (RFC 6533 section 6)
+        (b"Content-Type: message/disposition-notification;",
+         b"Content-Type: message/global-disposition-notification;"),
+        # a client that labels the report type but not the part
+        (b"Content-Type: message/disposition-notification;", b"Content-Type: text/plain;"),
+        # a client that sends the part in a multipart/mixed
+        (b"Content-Type: multipart/report; report-type=disposition-notification;",
+         b"Content-Type: multipart/mixed;"),
+    ],
+)  # fmt: skip
+def test_read_receipts_are_not_delivery_outcomes(old: bytes, new: bytes) -> None:
+    original = (FIXTURES / MDN).read_bytes()
+    assert old in original
+    raw = original.replace(old, new)
+    assert parse_email(raw) == []
+    result = enrich_payload(raw)
+    assert (result.records, result.errors, result.skipped) == ([], [], 1)
+
+
+def test_a_receipt_without_its_disposition_part_is_unrecognised() -> None:
+    # neither the report type nor the part: an ordinary message about a receipt
+    raw = (FIXTURES / MDN).read_bytes()
+    raw = raw.replace(
+        b"multipart/report; report-type=disposition-notification;", b"multipart/mixed;"
+    )
+    raw = raw.replace(b"message/disposition-notification;", b"text/plain;")
+    with pytest.raises(UnrecognisedPayloadError):
+        parse_email(raw)
+
+
+def test_a_bounce_returning_a_read_receipt_is_still_a_bounce() -> None:
+    # the returned message (an attached message/rfc822) is a receipt: its parts are not ours
+    receipt = (FIXTURES / MDN).read_bytes()
+    bounce = (FIXTURES / "postfix-dsn-two-recipients.eml").read_bytes()
+    head, _, _ = bounce.rpartition(b"--4F3C2A1B9D.1796032805/mx1.example.net--")
+    cut = head.rfind(b"--4F3C2A1B9D.1796032805/mx1.example.net\n")
+    raw = (
+        head[:cut]
+        + b"--4F3C2A1B9D.1796032805/mx1.example.net\nContent-Type: message/rfc822\n\n"
+        + receipt
+        + b"\n--4F3C2A1B9D.1796032805/mx1.example.net--\n"
+    )
+    events = parse_email(raw)
+    assert [(e.recipient, e.status) for e in events] == [
+        ("alice@example.com", DeliveryStatus.BOUNCED),
+        ("carol@example.com", DeliveryStatus.BOUNCED),
+    ]

@@ -9,7 +9,9 @@ Accepted:
 - Amazon SES notifications delivered by email (SNS email subscriptions);
 - ARF feedback reports (RFC 5965) and unsubscribe requests (RFC 2369 mailto) -> reason
   ``complaint``;
-- automatic replies (RFC 3834) -> reason ``auto_reply``.
+- automatic replies (RFC 3834) -> reason ``auto_reply``;
+- read receipts (RFC 8098 message disposition notifications) -> no event: the
+  email is not a delivery outcome, and the caller counts it as skipped.
 
 Complaints and automatic replies are not bounces: their verdict is
 ``unknown`` and their action ``none``.
@@ -51,6 +53,7 @@ from processor.parse.email.reports import (
     Feedback,
     declares_auto_reply,
     is_auto_reply,
+    is_disposition_notification,
     parse_feedback,
     unsubscribe_request,
 )
@@ -159,6 +162,8 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
     notice = text[: min(cut, MAX_NOTICE_CHARS)]
     returned = returned_message(message, text, cut)
     reports = delivery_reports(message)
+    if not reports and is_disposition_notification(message):
+        return []  # a read receipt: the message was delivered and then read (RFC 8098)
     context = _context(received, raw, returned, reports)
     complaints = _complaints(message, context)
     if complaints is not None:
@@ -187,7 +192,9 @@ def parse_email(raw: bytes) -> list[DeliveryEvent]:
 
     :param raw: the email bytes (any line ends, any charsets; at most
         :data:`MAX_EMAIL_BYTES` are read).
-    :returns: the events, in the order the email lists the recipients.
+    :returns: the events, in the order the email lists the recipients; empty when
+        the email is a notification that is not a delivery outcome (a read receipt,
+        an SES notification of a sending or opening event): count it as skipped.
     :raises UnrecognisedPayloadError: the email is neither a bounce, a
         feedback report nor an automatic reply (no recipient could be found).
     :raises InvalidEventError: the email could not be parsed at all.

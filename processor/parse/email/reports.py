@@ -8,6 +8,9 @@
   https://learn.microsoft.com/en-us/defender-office-365/junk-mail-reporting-program).
 - Unsubscribe requests sent to a ``List-Unsubscribe`` mailto address (RFC 2369
   §3.2): complaints of type ``opt-out``, like the ARF type.
+- Message disposition notifications (read receipts, RFC 8098; RFC 6533 for the
+  ``message/global-disposition-notification`` form): a report on what a reader did
+  with a delivered message, not a delivery outcome (:func:`is_disposition_notification`).
 - Automatic replies (RFC 3834 §5: ``Auto-Submitted: auto-replied``; also the
   widespread non-standard ``X-Autoreply``, ``X-Autorespond``,
   ``Precedence: auto_reply`` headers and "Out of Office"/"Automatic reply"
@@ -29,6 +32,7 @@ __all__ = [
     "Feedback",
     "declares_auto_reply",
     "is_auto_reply",
+    "is_disposition_notification",
     "parse_feedback",
     "unsubscribe_request",
 ]
@@ -149,6 +153,27 @@ def unsubscribe_request(message: Message) -> Feedback | None:
     if not apple and not _UNSUBSCRIBE_SUBJECT.match(subject):
         return None
     return Feedback("opt-out", [sender], None, None, "unsubscribe request")
+
+
+_MDN_TYPES = ("message/disposition-notification", "message/global-disposition-notification")
+
+
+def is_disposition_notification(message: Message) -> bool:
+    """True when ``message`` is a message disposition notification (a read receipt).
+
+    RFC 8098 §3: ``multipart/report; report-type=disposition-notification`` whose
+    second part is ``message/disposition-notification`` (``Final-Recipient``,
+    ``Disposition: manual-action/MDN-sent-manually; displayed`` ...); RFC 6533 §6
+    adds the UTF-8 ``message/global-disposition-notification``. Either the report
+    type or such a part is enough (clients get one or the other wrong). The parts of
+    an attached ``message/rfc822`` are not looked at.
+    """
+    if message.get_content_type() == "multipart/report":
+        value = message.get_param("report-type", "")
+        report_type = (value[2] if isinstance(value, tuple) else str(value)).strip().lower()
+        if report_type in ("disposition-notification", "global-disposition-notification"):
+            return True
+    return any(part.get_content_type() in _MDN_TYPES for part in own_parts(message))
 
 
 def declares_auto_reply(message: Message) -> bool:
