@@ -164,6 +164,14 @@ CASES = {
     "localized-delay-fr.eml": [
         row("rene@example.fr", DEFERRED, None, None, SOFT, Reason.UNDETERMINED)
     ],
+    # Amazon SES did not try these addresses: they are on the account's suppression list
+    # (bounce sub-type OnAccountSuppressionList) or SES's global one (Suppressed); reason
+    # suppressed, hard, as for the SES JSON notification (were user_unknown and, for the
+    # "history of bouncing as an invalid address" wording, address_invalid)
+    "ses-suppression-list.eml": [
+        row("ines@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.SUPPRESSED),
+        row("kurt@example.net", BOUNCED, "5.1.1", 550, HARD, Reason.SUPPRESSED),
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
@@ -330,3 +338,25 @@ def test_records_match_the_published_schema() -> None:
     for path in [*FIXTURES.glob("*.eml"), *platforms.glob("*.json")]:
         for record in enrich_payload(path.read_bytes(), reference_time=REFERENCE_TIME).records:
             jsonschema.validate(orjson.loads(serialize(record)), schema)
+
+
+def test_a_suppressed_address_is_suppressed_by_the_report() -> None:
+    ines, _ = records("ses-suppression-list.eml")
+    assert (ines.rule_id, ines.action) == ("report.suppressed", Action.SUPPRESS)
+    assert ines.diagnostic is not None and "suppression list for your account" in ines.diagnostic
+
+
+def test_other_wording_about_suppression_lists_is_not_a_suppression() -> None:
+    # a remote server's own reply mentioning a list is the remote's refusal, read by the rules
+    raw = (FIXTURES / "ses-suppression-list.eml").read_bytes()
+    raw = raw.replace(b"Amazon SES did not send the message to this address\n because it is on",
+                      b"User unknown; this address\n is on")  # fmt: skip
+    ines, kurt = records_of(raw)
+    assert (ines.reason, ines.verdict) == (Reason.USER_UNKNOWN, HARD)
+    assert kurt.reason is Reason.SUPPRESSED
+
+
+def records_of(raw: bytes) -> list[EnrichedRecord]:
+    result = enrich_payload(raw, reference_time=REFERENCE_TIME)
+    assert result.errors == [], result.errors
+    return result.records

@@ -19,7 +19,13 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from processor.parse.email.diagnostic import error_line, from_prose, introduced_error
+from processor.model import Reason
+from processor.parse.email.diagnostic import (
+    error_line,
+    from_prose,
+    introduced_error,
+    platform_suppression,
+)
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
@@ -144,6 +150,9 @@ def outcomes_from_email(
     :param reports: its parsed delivery-status parts.
     """
     outcomes = _outcomes(message, notice, returned, reports)
+    for outcome in outcomes:  # Amazon SES: "... because it is on the suppression list ..."
+        if platform_suppression(outcome.diagnostic):
+            outcome.preset_reason = Reason.SUPPRESSED
     if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
         for outcome in outcomes:
             # wording inside the recipient's own error is left to the text rules
