@@ -172,6 +172,12 @@ CASES = {
         row("ines@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.SUPPRESSED),
         row("kurt@example.net", BOUNCED, "5.1.1", 550, HARD, Reason.SUPPRESSED),
     ],
+    # a person forwarded a Postfix DSN as an attachment: the attached report is the
+    # evidence; the addresses in the person's own words (a colleague's) are not recipients
+    # (was dead-lettered as unrecognised)
+    "forwarded-bounce-attached.eml": [
+        row("olaf@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],

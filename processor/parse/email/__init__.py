@@ -10,6 +10,8 @@ Accepted:
 - ARF feedback reports (RFC 5965) and unsubscribe requests (RFC 2369 mailto) -> reason
   ``complaint``;
 - automatic replies (RFC 3834) -> reason ``auto_reply``;
+- a bounce a person forwarded as an attachment (``message/rfc822``) -> the
+  attached bounce's events (:mod:`processor.parse.email.forwarded`);
 - read receipts (RFC 8098 message disposition notifications) -> no event: the
   email is not a delivery outcome, and the caller counts it as skipped.
 
@@ -36,6 +38,11 @@ from processor.parse.email.events import (
     RecipientOutcome,
     build_event,
     email_identity,
+)
+from processor.parse.email.forwarded import (
+    MAX_FORWARD_DEPTH,
+    attached_bounces,
+    says_forwarded,
 )
 from processor.parse.email.message import (
     MAX_EMAIL_BYTES,
@@ -150,8 +157,10 @@ def _auto_reply(message: Message, context: EmailContext) -> list[DeliveryEvent]:
     return [build_event(context, outcome)]
 
 
-def _parse(raw: bytes) -> list[DeliveryEvent]:
-    received = message = load_message(raw)
+def _read(received: Message, raw: bytes) -> list[DeliveryEvent] | None:
+    """The events of one email (the one received, or a bounce attached to it); ``None``
+    when it is neither a bounce, a feedback report nor an automatic reply."""
+    message = received
     text = first_text(message)
     cut = returned_start(text)
     pasted = forwarded_report(message, text, cut)
@@ -181,10 +190,39 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
         return _complaint_events(unsubscribe, context)
     if is_auto_reply(message):
         return _auto_reply(message, context)
-    raise UnrecognisedPayloadError(
-        "email is neither a bounce (no failed recipient found), a feedback report "
-        "nor an automatic reply"
-    )
+    return None
+
+
+def _read_forwarded(message: Message, raw: bytes, depth: int) -> list[DeliveryEvent] | None:
+    """Read ``message``, or the bounces a person forwarded in it as attachments.
+
+    A forward's subject ("Fwd:", "FW:") sends the reading to the attachments
+    first; otherwise the email itself is read first and its attached bounces
+    only when it is nothing recognised (:mod:`processor.parse.email.forwarded`).
+    Each attached bounce is read with its own Message-ID and Date, so a bounce
+    received both directly and forwarded gives the same ``event_id``.
+    """
+    attached = attached_bounces(message) if depth < MAX_FORWARD_DEPTH else []
+    if not (attached and says_forwarded(message)):
+        events = _read(message, raw)
+        if events is not None or not attached:
+            return events
+    found: list[DeliveryEvent] | None = None
+    for bounce in attached:
+        events = _read_forwarded(bounce, raw, depth + 1)
+        if events is not None:
+            found = (found or []) + events
+    return found
+
+
+def _parse(raw: bytes) -> list[DeliveryEvent]:
+    events = _read_forwarded(load_message(raw), raw, 0)
+    if events is None:
+        raise UnrecognisedPayloadError(
+            "email is neither a bounce (no failed recipient found), a feedback report "
+            "nor an automatic reply"
+        )
+    return events
 
 
 def parse_email(raw: bytes) -> list[DeliveryEvent]:

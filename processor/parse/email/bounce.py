@@ -37,7 +37,7 @@ from processor.parse.email.recipients import (
     generated_from,
 )
 
-__all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
+__all__ = ["delivery_reports", "is_bounce_sender", "looks_like_bounce", "outcomes_from_email"]
 
 _DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
 _BOUNCE_SENDER = re.compile(
@@ -67,10 +67,15 @@ def delivery_reports(message: Message) -> list[DsnReport]:
     ]
 
 
+def is_bounce_sender(address: str) -> bool:
+    """True for a mailer daemon's address (``MAILER-DAEMON@``, ``postmaster@``, ``bounce@`` ...)."""
+    return _BOUNCE_SENDER.match(address) is not None
+
+
 def looks_like_bounce(message: Message, notice: str) -> bool:
     """True when the sender, subject, headers or wording say this is a non-delivery notice."""
     sender = (header_addresses(message, "From") or [""])[0]
-    if _BOUNCE_SENDER.match(sender) or header_text(message, "X-Failed-Recipients"):
+    if is_bounce_sender(sender) or header_text(message, "X-Failed-Recipients"):
         return True
     subject = header_text(message, "Subject") or ""
     if _BOUNCE_WORDS.search(subject) or _BOUNCE_WORDS.search(notice[:5_000]):
