@@ -49,6 +49,7 @@ def row(
 
 BOUNCED, EXPIRED, DEFERRED = DeliveryStatus.BOUNCED, DeliveryStatus.EXPIRED, DeliveryStatus.DEFERRED
 HARD, SOFT = Verdict.HARD, Verdict.SOFT
+UNKNOWN_STATUS = DeliveryStatus.UNKNOWN
 
 CASES = {
     "postfix-dsn-two-recipients.eml": [
@@ -177,6 +178,17 @@ CASES = {
     # (was dead-lettered as unrecognised)
     "forwarded-bounce-attached.eml": [
         row("olaf@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
+    ],
+    # an Exchange inbox rule's reply ("this mailbox is no longer monitored", no automatic-reply
+    # subject, bounce-like wording): X-MS-Exchange-Inbox-Rules-Loop says what it is; the
+    # addresses it suggests are not failed recipients (were two hard, undetermined records)
+    "inbox-rule-reply.eml": [
+        row("kim@example.com", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, Reason.AUTO_REPLY)
+    ],
+    # a help desk's ticket receipt (Auto-Submitted: auto-generated, In-Reply-To our message,
+    # no bounce wording): an automatic reply (was dead-lettered as unrecognised)
+    "ticket-acknowledgement.eml": [
+        row("support@example.net", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, Reason.AUTO_REPLY)
     ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)

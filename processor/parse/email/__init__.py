@@ -9,7 +9,8 @@ Accepted:
 - Amazon SES notifications delivered by email (SNS email subscriptions);
 - ARF feedback reports (RFC 5965) and unsubscribe requests (RFC 2369 mailto) -> reason
   ``complaint``;
-- automatic replies (RFC 3834) -> reason ``auto_reply``;
+- automatic replies (RFC 3834, responders' own headers, Exchange inbox-rule
+  replies, help-desk ticket receipts) -> reason ``auto_reply``;
 - a bounce a person forwarded as an attachment (``message/rfc822``) -> the
   attached bounce's events (:mod:`processor.parse.email.forwarded`);
 - read receipts (RFC 8098 message disposition notifications) -> no event: the
@@ -31,7 +32,7 @@ from email.message import Message
 
 from processor.errors import InvalidEventError, PayloadError, UnrecognisedPayloadError
 from processor.model import DeliveryEvent, Reason
-from processor.parse.email.bounce import delivery_reports, outcomes_from_email
+from processor.parse.email.bounce import delivery_reports, looks_like_bounce, outcomes_from_email
 from processor.parse.email.dsn import DsnReport, strip_address_type
 from processor.parse.email.events import (
     EmailContext,
@@ -59,6 +60,7 @@ from processor.parse.email.original import (
 from processor.parse.email.reports import (
     Feedback,
     declares_auto_reply,
+    is_acknowledgement,
     is_auto_reply,
     is_disposition_notification,
     parse_feedback,
@@ -190,6 +192,8 @@ def _read(received: Message, raw: bytes) -> list[DeliveryEvent] | None:
         return _complaint_events(unsubscribe, context)
     if is_auto_reply(message):
         return _auto_reply(message, context)
+    if is_acknowledgement(message) and not looks_like_bounce(message, notice):
+        return _auto_reply(message, context)  # a help desk's ticket receipt
     return None
 
 
