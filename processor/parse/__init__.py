@@ -143,10 +143,15 @@ def _platform_event(result: ParsedPayload, item: dict[str, Any], line_number: in
 
 
 def _email(result: ParsedPayload, raw: bytes) -> None:
+    """One whole email: its events, or one skipped line when it is not a delivery outcome."""
     try:
-        result.events.extend(parse_email(raw))
+        events = parse_email(raw)
     except PayloadError as error:
         result.add_error(1, error)
+        return
+    result.events.extend(events)
+    if not events:  # a read receipt, an SES sending/opening notification ...
+        result.skipped += 1
 
 
 def _text_line(
