@@ -9,7 +9,9 @@ A payload (one Kafka message value, or one file) may hold:
   SparkPost; checked before the generic schema), a generic delivery event
   (:mod:`processor.parse.json_event`), or an array of these;
 - one whole email (RFC 5322): a bounce, feedback report or automatic reply
-  (:mod:`processor.parse.email`), one event per recipient;
+  (:mod:`processor.parse.email`), one event per recipient; a bounce a person
+  forwarded as an attachment is read from the attachment; a read receipt
+  (RFC 8098 MDN) is not a delivery outcome and counts as one skipped line;
 - several JSON documents, one per line (NDJSON).
 
 Lines that are log lines but not delivery outcomes are *skipped* (counted);
