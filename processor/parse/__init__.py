@@ -27,6 +27,7 @@ import orjson
 
 from processor.errors import InternalError, InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
+from processor.parse.container import has_partial_lines, join_partial_lines, refusal_message
 from processor.parse.email import looks_like_email, parse_email
 from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.platforms import parse_platform
@@ -189,7 +190,7 @@ def _parse_line(
         return
     split = split_syslog(line, reference_time, zone)
     if split is None:
-        raise InvalidEventError("not a syslog line, JSON event or log record")
+        raise InvalidEventError(refusal_message(line))
     _syslog_event(result, split, raw_line)
 
 
@@ -255,7 +256,9 @@ def parse_payload(
             raise InvalidJSONError(f"invalid JSON: {error}") from None
         _json_document(result, document, 1, reference_time, zone)
         return result
-    for number, line in enumerate(lines, 1):
+    # CRI partial fragments (container logs) are joined to the rest of their line
+    numbered = join_partial_lines(lines) if has_partial_lines(stripped) else enumerate(lines, 1)
+    for number, line in numbered:
         if line.strip():
             _text_line(result, line.rstrip(b"\r"), number, reference_time, zone)
     return result

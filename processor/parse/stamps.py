@@ -21,7 +21,7 @@ fraction, such as the nanoseconds of Go's RFC 3339, is truncated).
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,10 +30,12 @@ from processor.errors import TimeZoneError
 __all__ = [
     "MONTHS",
     "bsd_timestamp",
+    "epoch_timestamp",
     "iso_timestamp",
     "resolve_year",
     "to_rfc3339_utc",
     "zone_info",
+    "zoned_wall_time",
 ]
 
 #: RFC 3164 month abbreviations (§4.1.2) -> month number.
@@ -224,3 +226,92 @@ def _bsd_moment(year: int, month: int, day: int, clock: str, zone: str | None) -
         return to_rfc3339_utc(moment)  # fold=0: see the module docstring
     except (ValueError, OverflowError):
         return None
+
+
+#: Epoch seconds up to 11 digits (the year 5138), as in the shipper's epoch numbers.
+_MAX_EPOCH_DIGITS = 11
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+@lru_cache(maxsize=4096)
+def epoch_timestamp(token: str) -> str | None:
+    """``"1795946400.123456"`` (seconds since the epoch) -> RFC 3339 UTC; ``None`` if not one.
+
+    The stamp of ``journalctl -o short-unix`` (systemd ``journalctl(1)``, OUTPUT FORMATS:
+    "seconds passed since the UNIX epoch", printed with six fractional digits). Up to 11
+    integer digits and an optional ``.`` with 1 to 9 fractional digits (kept to the
+    microsecond, truncated).
+    """
+    seconds, dot, fraction = token.partition(".")
+    if not _ascii_digits(seconds) or len(seconds) > _MAX_EPOCH_DIGITS:
+        return None
+    if dot and (not _ascii_digits(fraction) or len(fraction) > 9):
+        return None
+    try:
+        moment = datetime.fromtimestamp(int(seconds), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return to_rfc3339_utc(moment.replace(microsecond=int(fraction[:6].ljust(6, "0"))))
+
+
+#: Zone abbreviations that are UTC itself (``journalctl --utc`` writes ``UTC``).
+_UTC_ABBREVIATIONS = frozenset({"UTC", "GMT", "UT", "Z"})
+
+
+def _numeric_offset(text: str) -> timezone | None:
+    """``+03``, ``-0330``, ``+05:30`` (what ``%Z`` prints for a zone without an
+    abbreviation, e.g. ``Asia/Dubai``'s ``+04``) -> a fixed offset; ``None`` otherwise."""
+    sign, digits = text[:1], text[1:].replace(":", "", 1)
+    if sign not in ("+", "-") or len(digits) not in (2, 4) or not _ascii_digits(digits):
+        return None
+    hours, minutes = int(digits[:2]), int(digits[2:] or "0")
+    if hours > 23 or minutes > 59:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if sign == "-" else offset)
+
+
+@lru_cache(maxsize=4096)
+def zoned_wall_time(date_text: str, clock: str, abbreviation: str, zone: str | None) -> str | None:
+    """A wall-clock time with a zone *abbreviation* -> RFC 3339 UTC; ``None`` if unresolvable.
+
+    The stamp of ``journalctl -o short-full`` (``Sun 2026-11-29 10:00:01 CET``: strftime
+    ``%a %Y-%m-%d %H:%M:%S %Z``, systemd ``journalctl(1)``, OUTPUT FORMATS).
+
+    :param date_text: ``"2026-11-29"``; :param clock: ``"hh:mm:ss"`` with an optional
+        fraction.
+    :param abbreviation: ``UTC``/``GMT``/``UT``/``Z``; a numeric offset (``+03``,
+        ``-0330``); or the abbreviation of the journal host's zone (``CET``, ``EST``).
+        Abbreviations are not unique (``IST``, ``CST``), so a named one is only trusted
+        when it is the source zone's at that wall-clock time: then it also picks which
+        of a repeated DST hour is meant (``CEST`` the first, ``CET`` the second).
+    :param zone: IANA name of the source time zone (``None``: UTC).
+    :returns: the UTC time, or ``None`` when the date or clock is invalid or the
+        abbreviation is not the source zone's (the line is kept without a time rather
+        than read at a guessed offset).
+    """
+    if not (
+        _ascii_digits(date_text.replace("-", "")) and _ascii_digits(clock[:8].replace(":", ""))
+    ):
+        return None
+    try:
+        naive = datetime.fromisoformat(f"{date_text}T{clock}")
+    except ValueError:
+        return None
+    if naive.tzinfo is not None:
+        return None
+    fixed = UTC if abbreviation in _UTC_ABBREVIATIONS else _numeric_offset(abbreviation)
+    try:
+        if fixed is not None:
+            return to_rfc3339_utc(naive.replace(tzinfo=fixed))
+        source = zone_info(zone)
+        for fold in (0, 1):
+            moment = naive.replace(tzinfo=source, fold=fold)
+            if moment.tzname() == abbreviation:
+                return to_rfc3339_utc(moment)
+    except OverflowError:
+        return None
+    return None

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from processor.parse.container import CRI_STREAMS, cri_tags
 from processor.parse.stamps import (
     MONTHS,
     bsd_timestamp,
+    epoch_timestamp,
     iso_timestamp,
     resolve_year,
     to_rfc3339_utc,
     zone_info,
+    zoned_wall_time,
 )
 
 __all__ = [
@@ -39,6 +42,8 @@ __all__ = [
     "to_rfc3339_utc",
     "zone_info",
 ]
+
+_WEEKDAYS = frozenset({"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"})
 
 
 class SyslogLine(NamedTuple):
@@ -71,10 +76,34 @@ def _split_program(token: str) -> tuple[str, str | None] | None:
     return (token, None) if token else None
 
 
-def _host_program_message(
-    rest: str, timestamp: str | None, *, host_required: bool = True
-) -> SyslogLine | None:
-    """Parse ``host program[pid]: message`` (host optional when ``host_required`` is False)."""
+#: Facility and severity names of RFC 5424 §6.2.1 (Table 1, Table 2) as syslog.h and
+#: syslog.conf(5) spell them, with their aliases (``panic``, ``error``, ``warn``).
+_FACILITIES = frozenset(
+    {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+     "authpriv", "ftp", *(f"local{number}" for number in range(8))}
+)  # fmt: skip
+_SEVERITIES = frozenset(
+    {"emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info",
+     "debug"}
+)  # fmt: skip
+
+
+def _is_priority(token: str) -> bool:
+    """``mail.info`` or ``<mail.info>``: the ``facility.severity`` some syslog-ng/rsyslog
+    templates and appliance syslogs write after the host (syslog-ng ``$FACILITY.$LEVEL``,
+    rsyslog ``%syslogfacility-text%.%syslogseverity-text%``)."""
+    if token[:1] == "<" and token[-1:] == ">":
+        token = token[1:-1]
+    facility, dot, severity = token.partition(".")
+    return bool(dot) and facility in _FACILITIES and severity in _SEVERITIES
+
+
+def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None:
+    """Parse ``[host] [facility.severity] program[pid]: message``.
+
+    The host may be left out when the program has a ``/`` or ``[pid]`` (a bare Postfix
+    line); the ``facility.severity`` token is only looked for after a host.
+    """
     first, _, after_first = rest.partition(" ")
     tag = _split_program(first)
     if tag is not None and ("/" in first or "[" in first):
@@ -82,7 +111,12 @@ def _host_program_message(
     second, _, message = after_first.partition(" ")
     tag = _split_program(second)
     if tag is None:
-        return None
+        if not _is_priority(second):
+            return None
+        third, _, message = message.partition(" ")
+        tag = _split_program(third)
+        if tag is None:
+            return None
     return SyslogLine(timestamp, first or None, tag[0], tag[1], message)
 
 
@@ -121,9 +155,17 @@ def split_syslog(
         (see :func:`resolve_year`).
     :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164,
         ISO 8601 without an offset); ``None`` is UTC.
+    :returns: the parts; ``None`` also for a CRI partial fragment (tag ``P``, see
+        :mod:`processor.parse.container`), which is never classified alone.
     :raises TimeZoneError: ``source_timezone`` is not an IANA zone name.
     """
-    zone = source_timezone
+    return _split(line, reference_time, source_timezone, wrapped=False)
+
+
+def _split(
+    line: str, reference_time: float, zone: str | None, *, wrapped: bool
+) -> SyslogLine | None:
+    """:func:`split_syslog`; ``wrapped``: ``line`` is a container line's content (one level)."""
     if line.startswith("<"):
         close = line.find(">", 1, 5)
         if close < 0:
@@ -136,15 +178,83 @@ def split_syslog(
         return _bsd_line(line, reference_time, zone)
     if head.isdigit():
         if line[4:5] == "-":
-            if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
-                date, _, line = line.partition(" ")
-                clock, _, rest = line.partition(" ")
-                return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
-            stamp, _, rest = line.partition(" ")
-            return _host_program_message(rest, iso_timestamp(stamp, zone))
-        if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ..."
+            return _iso_line(line, reference_time, zone, wrapped=wrapped)
+        if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ...": syslog-ng year-first
             return _bsd_line(line[5:], reference_time, zone, year=int(head))
+        return _epoch_line(line)
+    if head[:3] in _WEEKDAYS and head[3:4] == " ":
+        return _full_line(line, zone)
     return _host_program_message(line, None)
+
+
+def _iso_line(
+    line: str, reference_time: float, zone: str | None, *, wrapped: bool
+) -> SyslogLine | None:
+    """``2026-11-29T10:00:01[.f][zone] host program[pid]: message`` (rsyslog, syslog-ng,
+    ``journalctl -o short-iso``/``short-iso-precise``), ``2026-11-29 10:00:01 host ...``,
+    or a container runtime's time before a whole line (:func:`_container_line`)."""
+    if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
+        date, _, line = line.partition(" ")
+        clock, _, rest = line.partition(" ")
+        return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
+    stamp, _, rest = line.partition(" ")
+    timestamp = iso_timestamp(stamp, zone)
+    split = _host_program_message(rest, timestamp)
+    if split is not None or wrapped:
+        return split
+    return _container_line(rest, timestamp, reference_time, zone)
+
+
+def _container_line(
+    rest: str, outer: str | None, reference_time: float, zone: str | None
+) -> SyslogLine | None:
+    """A line behind a container runtime's time (``rest``: what follows that time).
+
+    - CRI (Kubernetes ``/var/log/containers/*.log``): ``stdout F <line>``, ``stderr F
+      <line>``; a partial fragment (``P``) is refused (:mod:`processor.parse.container`);
+    - ``docker logs --timestamps``, ``kubectl logs --timestamps``: ``<line>``.
+
+    ``<line>`` is any prefix this module reads (Postfix's own ``postlog`` writes
+    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``/dev/stdout``), one level deep.
+
+    The runtime's time wins over the line's own: it is RFC 3339 with a zone and a year,
+    and nanosecond-precise (Go's ``RFC3339Nano`` drops trailing zeros, so fewer digits
+    are still exact), while the line's own stamp is usually RFC 3164 (no zone, no year)
+    and at best microseconds; both come from the same host clock, the runtime's a pipe
+    read later. The line's own stamp is used only when the runtime's does not parse.
+    """
+    stream, _, after = rest.partition(" ")
+    if stream in CRI_STREAMS:
+        field, _, content = after.partition(" ")
+        tags = cri_tags(field)
+        if tags is None or tags.partial:
+            return None
+        rest = content
+    inner = _split(rest, reference_time, zone, wrapped=True)
+    if inner is None or outer is None:
+        return inner
+    return inner._replace(timestamp=outer)
+
+
+def _epoch_line(line: str) -> SyslogLine | None:
+    """``1795946400.123456 host program[pid]: message`` (``journalctl -o short-unix``)."""
+    stamp, _, rest = line.partition(" ")
+    timestamp = epoch_timestamp(stamp)
+    if timestamp is None:
+        return _host_program_message(line, None)
+    return _host_program_message(rest, timestamp)
+
+
+def _full_line(line: str, zone: str | None) -> SyslogLine | None:
+    """``Sun 2026-11-29 10:00:01 CET host program[pid]: message`` (``journalctl -o
+    short-full``); the zone abbreviation is read by :func:`zoned_wall_time`."""
+    parts = line.split(" ", 4)
+    if len(parts) < 5:
+        return None
+    _weekday, date, clock, abbreviation, rest = parts
+    if date[4:5] != "-" or date[7:8] != "-" or clock[2:3] != ":":
+        return None
+    return _host_program_message(rest, zoned_wall_time(date, clock, abbreviation, zone))
 
 
 def _bsd_line(
