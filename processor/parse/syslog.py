@@ -3,13 +3,25 @@
 Supported prefixes:
 
 - RFC 3164 / BSD: ``Nov 29 10:00:01 mx1 postfix/smtp[1234]: msg`` (no year, no
-  zone), optionally ``<PRI>``-prefixed and with a year after the day
-  (``Nov 29 2026 10:00:01``) or before the month (``2026 Nov 29 10:00:01``);
-- ISO 8601 (rsyslog ``RSYSLOG_FileFormat``, syslog-ng ``ts_format(iso)``):
-  ``2026-11-29T10:00:01.123456+01:00 mx1 postfix/smtp[1234]: msg``, also with a
-  space between date and time (``2026-11-29 10:00:01 mx1 ...``: rsyslog's
+  zone), optionally ``<PRI>``-prefixed, with microseconds (``journalctl -o
+  short-precise``) and with a year after the day (``Nov 29 2026 10:00:01``) or before
+  the month (syslog-ng ``$YEAR $BSDDATE``: ``2026 Nov 29 10:00:01``);
+- ISO 8601 (rsyslog ``RSYSLOG_FileFormat``, syslog-ng ``ts_format(iso)``, ``journalctl
+  -o short-iso``/``short-iso-precise``): ``2026-11-29T10:00:01.123456+01:00 mx1
+  postfix/smtp[1234]: msg``, the offset also without a colon (``+0100``), or a space
+  between date and time (``2026-11-29 10:00:01 mx1 ...``: rsyslog's
   ``date-pgsql``/``date-mysql``-style templates, no zone);
 - RFC 5424: ``<22>1 2026-11-29T10:00:01.123Z mx1 postfix/smtp 1234 - - msg``;
+- ``journalctl -o short-full``: ``Sun 2026-11-29 10:00:01 CET mx1 ...`` (the zone
+  abbreviation is read by :func:`processor.parse.stamps.zoned_wall_time`);
+- ``journalctl -o short-unix``: ``1795946401.123456 mx1 ...`` (epoch seconds);
+- a ``facility.severity`` token after the host, bare or in angle brackets
+  (``mx1 mail.info postfix/smtp[1]: ...``, ``mx1 <mail.info> ...``);
+- a container runtime's RFC 3339 time before any of these lines: Kubernetes CRI
+  (``2026-11-29T10:00:01.123456789Z stdout F <line>``; partial ``P`` fragments, see
+  :mod:`processor.parse.container`) and ``docker``/``kubectl logs --timestamps``
+  (``2026-11-29T10:00:01.123456789Z <line>``); the runtime's time wins
+  (:func:`_container_line` says why);
 - a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests).
 
 Only string methods are used (no regex), so the work is linear in the line.
