@@ -227,7 +227,8 @@ def _container_line(
     - ``docker logs --timestamps``, ``kubectl logs --timestamps``: ``<line>``.
 
     ``<line>`` is any prefix this module reads (Postfix's own ``postlog`` writes
-    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``/dev/stdout``), one level deep.
+    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``maillog_file = /dev/stdout``), one
+    level deep.
 
     The runtime's time wins over the line's own: it is RFC 3339 with a zone and a year,
     and nanosecond-precise (Go's ``RFC3339Nano`` drops trailing zeros, so fewer digits
