@@ -10,10 +10,12 @@ Interface (CRI) logging" design, and the ``LogTagPartial``/``LogTagFull`` consta
 
 - ``stream`` is ``stdout`` or ``stderr``;
 - ``tags`` is a ``:``-separated list whose first tag is ``F`` (the content is a full
-  line) or ``P`` (partial: the runtime split a line longer than its limit, 16 KiB by
-  default in containerd and CRI-O, and the rest follows on the next lines of the same
-  stream, the last fragment tagged ``F``). The fragments' contents join without a
-  separator.
+  line) or ``P`` (partial: the runtime split a line longer than its limit, e.g.
+  containerd's ``max_container_log_line_size``, 16 KiB by default, and the rest follows
+  on the next lines of the same stream, the last fragment tagged ``F``). The fragments'
+  contents join without a separator. Postfix's own logger (``maillog_file``, postlogd)
+  caps a record's text at about 2,000 characters, so fragments of Postfix lines are
+  rare: a smaller runtime limit, or another writer in between.
 
 A partial fragment alone is refused, never classified: a cut delivery line may have lost
 the part of its diagnostic that decides the verdict (or its closing parenthesis, or the
