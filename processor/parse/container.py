@@ -110,8 +110,14 @@ def _fragment(line: bytes) -> _Fragment | None:
 
 
 def has_partial_lines(payload: bytes) -> bool:
-    """True when ``payload`` may hold a CRI partial fragment (two substring scans)."""
-    return any(marker in payload for marker in _PARTIAL_MARKERS)
+    """True when ``payload`` may hold a CRI partial fragment to join.
+
+    A payload of container log lines starts with a CRI line's time, so a payload that
+    does not start with a digit (the common RFC 3164 log) is not scanned at all; else two
+    substring scans. A fragment in a payload that starts otherwise stays alone (refused,
+    dead-lettered: never lost).
+    """
+    return payload[:1].isdigit() and any(marker in payload for marker in _PARTIAL_MARKERS)
 
 
 class _Pending(NamedTuple):

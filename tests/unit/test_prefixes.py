@@ -294,3 +294,19 @@ def test_messages_name_the_refusal() -> None:
     assert NOT_A_LINE_MESSAGE == "not a syslog line, JSON event or log record"
     result = parse_payload(b"garbage", REFERENCE)
     assert [e.message for e in result.errors] == [NOT_A_LINE_MESSAGE]
+
+
+def test_fragments_are_joined_only_in_a_payload_of_container_lines() -> None:
+    # The join is looked for when the payload starts with a CRI line's time (a payload of
+    # container log lines), so a plain log pays nothing; elsewhere a fragment stays alone.
+    first = f"2026-11-29T10:00:00.1Z stdout P {PLAIN[:60]}"
+    last = f"2026-11-29T10:00:00.2Z stdout F {PLAIN[60:]}"
+    qmgr = "Nov 29 10:00:00 mx1 postfix/qmgr[7]: 7C2D9E4F1A: removed"
+    result = parse_payload(f"{qmgr}\n{first}\n{last}".encode(), REFERENCE)
+    assert (result.events, result.skipped) == ([], 1)
+    assert [(e.line_number, e.message) for e in result.errors] == [
+        (2, PARTIAL_LINE_MESSAGE),
+        (3, CONTENT_MESSAGE),
+    ]
+    (event,) = parse_payload(f"{first}\n{qmgr}\n{last}".encode(), REFERENCE).events
+    assert event.recipient == "vera@example.com"
