@@ -262,11 +262,9 @@ def _full_line(line: str, zone: str | None) -> SyslogLine | None:
     """``Sun 2026-11-29 10:00:01 CET host program[pid]: message`` (``journalctl -o
     short-full``); the zone abbreviation is read by :func:`zoned_wall_time`."""
     parts = line.split(" ", 4)
-    if len(parts) < 5:
-        return None
+    if len(parts) < 5 or parts[1][4:5] != "-" or parts[1][7:8] != "-" or parts[2][2:3] != ":":
+        return _host_program_message(line, None)  # a host named like a weekday
     _weekday, date, clock, abbreviation, rest = parts
-    if date[4:5] != "-" or date[7:8] != "-" or clock[2:3] != ":":
-        return None
     return _host_program_message(rest, zoned_wall_time(date, clock, abbreviation, zone))
 
 

@@ -269,6 +269,13 @@ def test_epoch_timestamp(token: str, expected: str | None) -> None:
     assert epoch_timestamp(token) == expected
 
 
+def test_a_host_named_like_a_weekday_or_a_number_is_still_a_host() -> None:
+    for host in ("Sun", "1234x"):
+        split = split_syslog(f"{host} {BARE}", REFERENCE)
+        assert split is not None
+        assert (split.timestamp, split.host, split.program) == (None, host, "postfix/smtp")
+
+
 def test_zoned_wall_time_refuses_a_clock_with_its_own_offset() -> None:
     assert zoned_wall_time("2026-11-29", "10:00:01+01:00", "UTC", None) is None
     assert zoned_wall_time("2026-11-29", "10:00:01", "UTC", None) == PLAIN_TIME
