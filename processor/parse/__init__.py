@@ -2,7 +2,9 @@
 
 A payload (one Kafka message value, or one file) may hold:
 
-- one or several syslog lines (Postfix delivery lines and any other lines);
+- one or several syslog lines (Postfix delivery lines and any other lines), also
+  behind a container runtime's prefix (:mod:`processor.parse.syslog`); the partial
+  fragments of a CRI container log line are joined (:mod:`processor.parse.container`);
 - one JSON document: a log shipper record wrapping a syslog line
   (:mod:`processor.parse.shipper`), a sending platform's webhook event
   (:mod:`processor.parse.platforms`: SES/SNS, SendGrid, Mailgun, Postmark,
@@ -29,6 +31,12 @@ import orjson
 
 from processor.errors import InternalError, InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
+from processor.parse.container import (
+    NOT_A_LINE_MESSAGE,
+    has_partial_lines,
+    join_partial_lines,
+    refusal_message,
+)
 from processor.parse.email import looks_like_email, parse_email
 from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.platforms import parse_platform
@@ -85,6 +93,14 @@ def _shipper_identity(split: SyslogLine) -> bytes:
     )
 
 
+def _shipper_refusal(split: SyslogLine) -> str:
+    """Why a shipper record's line is refused (a lone CRI partial fragment says so)."""
+    reason = refusal_message(split.message)
+    if reason == NOT_A_LINE_MESSAGE:
+        return "shipper record's message is not a syslog line"
+    return f"shipper record's message: {reason}"
+
+
 def _json_document(
     result: ParsedPayload,
     document: Any,
@@ -111,10 +127,7 @@ def _json_document(
                 result.skipped += 1
             for split in splits:
                 if not split.program:
-                    result.add_error(
-                        line_number,
-                        InvalidEventError("shipper record's message is not a syslog line"),
-                    )
+                    result.add_error(line_number, InvalidEventError(_shipper_refusal(split)))
                     continue
                 try:
                     _syslog_event(result, split, _shipper_identity(split))
@@ -196,7 +209,7 @@ def _parse_line(
         return
     split = split_syslog(line, reference_time, zone)
     if split is None:
-        raise InvalidEventError("not a syslog line, JSON event or log record")
+        raise InvalidEventError(refusal_message(line))
     _syslog_event(result, split, raw_line)
 
 
@@ -262,7 +275,9 @@ def parse_payload(
             raise InvalidJSONError(f"invalid JSON: {error}") from None
         _json_document(result, document, 1, reference_time, zone)
         return result
-    for number, line in enumerate(lines, 1):
+    # CRI partial fragments (container logs) are joined to the rest of their line
+    numbered = join_partial_lines(lines) if has_partial_lines(stripped) else enumerate(lines, 1)
+    for number, line in numbered:
         if line.strip():
             _text_line(result, line.rstrip(b"\r"), number, reference_time, zone)
     return result
