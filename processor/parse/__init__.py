@@ -48,7 +48,7 @@ _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" 
 _CR = ord("\r")
 _BOM = b"\xef\xbb\xbf"
 
-__all__ = ["LineError", "ParsedPayload", "parse_payload", "single_line"]
+__all__ = ["LineError", "ParsedPayload", "parse_payload", "single_line", "single_split"]
 
 _MAX_ERROR_TEXT = 300
 
@@ -224,6 +224,60 @@ def single_line(raw: bytes) -> bytes | None:
         return None
     line = raw.rstrip(b"\r ")
     return None if _CR in line else line
+
+
+def single_split(
+    line: bytes, reference_time: float, zone: str | None = None
+) -> tuple[SyslogLine, bytes] | None:
+    """The one syslog line a one-line payload holds, split, with its event identity.
+
+    For the fast path (:mod:`processor.fast_path`) of lines whose prefix
+    :data:`~processor.parse.postfix.FAST_DELIVERY` does not cover: RFC 5424, ISO 8601,
+    epoch and container-prefixed lines, and a log shipper's JSON record of one line.
+    Returns a split only when :func:`parse_payload` reads the payload as exactly that
+    one split and identity (``_syslog_event(split, identity)``); ``None`` whenever it
+    might read it otherwise (a BOM, surrounding whitespace, an email, a platform or
+    generic JSON event, several lines in a record): the caller then takes
+    :func:`parse_payload`, which also reports errors.
+
+    :param line: a one-line payload as :func:`single_line` returns it.
+    :param reference_time: epoch seconds, as for :func:`parse_payload`.
+    :param zone: IANA zone name of zone-less timestamps (``None``: UTC).
+    :returns: ``(split, identity)`` or ``None``.
+    """
+    if not line or line != line.strip() or line.startswith(_BOM):
+        return None
+    if line[:1] == b"{":
+        return _single_record_split(line, reference_time, zone)
+    if line[:1] == b"[" or (not line[:1].isalpha() and looks_like_email(line)):
+        return None
+    split = split_syslog(line.decode("utf-8", "replace"), reference_time, zone)
+    return None if split is None else (split, line)
+
+
+def _single_record_split(
+    line: bytes, reference_time: float, zone: str | None
+) -> tuple[SyslogLine, bytes] | None:
+    """:func:`single_split` for a JSON object: a shipper record of one syslog line."""
+    try:
+        document = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if (
+        not isinstance(document, dict)
+        or is_generic_event(document)
+        or not is_shipper_record(document)
+    ):
+        return None
+    try:
+        if parse_platform(document) is not None:
+            return None
+    except PayloadError:
+        return None
+    splits = unwrap_shipper_record(document, reference_time, zone)
+    if len(splits) != 1 or not splits[0].program:
+        return None
+    return splits[0], _shipper_identity(splits[0])
 
 
 def parse_payload(
