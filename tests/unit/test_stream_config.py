@@ -126,3 +126,10 @@ def test_invalid_settings_are_rejected() -> None:
         Settings(max_payload_bytes=0)
     with pytest.raises(ValidationError):
         Settings(input_topics=" , ")
+
+
+def test_records_are_lz4_compressed_unless_configured_otherwise() -> None:
+    assert KafkaConfig({"bootstrap.servers": "b:9092"}).producer()["compression.type"] == "lz4"
+    assert "compression.type" not in KafkaConfig({}).consumer("g")
+    off = KafkaConfig({"bootstrap.servers": "b:9092"}, {"producer.compression.type": "none"})
+    assert off.producer()["compression.type"] == "none"
