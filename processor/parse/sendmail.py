@@ -35,6 +35,25 @@ SENDMAIL_PROGRAMS = frozenset({"sendmail", "sm-mta", "sm-msp-queue"})
 """Syslog program names of Sendmail's daemons."""
 
 _MAX_QUEUE_ID = 32
+#: Sendmail's words for the ``<sysexits.h>`` exit statuses of a failed delivery.
+_SYSEXITS_PHRASES = frozenset(
+    {
+        "bad usage",
+        "data format error",
+        "cannot open input",
+        "user unknown",
+        "host unknown",
+        "service unavailable",
+        "internal error",
+        "operating system error",
+        "system file missing",
+        "can't create output",
+        "i/o error",
+        "remote protocol error",
+        "insufficient permission",
+        "local configuration error",
+    }
+)
 _MAX_RECIPIENTS = 1_000
 
 
@@ -64,7 +83,7 @@ def parse_sendmail_message(line: SyslogLine, identity: bytes) -> list[DeliveryEv
     if status is None:
         return []
     recipients = _recipients(fields.get("to", ""))
-    diagnostic = _diagnostic(stat, status)
+    diagnostic = _diagnostic(stat, status, fields.get("dsn"))
     many = len(recipients) > 1
     return [
         DeliveryEvent(
@@ -125,8 +144,17 @@ def _status(stat: str, dsn: str | None) -> DeliveryStatus | None:
     return DeliveryStatus.BOUNCED
 
 
-def _diagnostic(stat: str, status: DeliveryStatus) -> str | None:
-    """The explanation: ``Sent (text)`` -> ``text``; ``Deferred: text`` -> ``text``."""
+def _diagnostic(stat: str, status: DeliveryStatus, dsn: str | None) -> str | None:
+    """The explanation: ``Sent (text)`` -> ``text``; ``Deferred: text`` -> ``text``.
+
+    A permanent failure's ``stat=`` is Sendmail's own phrase for the exit status
+    (``<sysexits.h>``: ``Service unavailable`` for any 5xx it has no better word
+    for), not the remote's reply. When ``dsn=`` is specific (not ``X.0.0``) that
+    phrase is left out, so the classifier decides by the code rather than by
+    the generic words (``dsn=5.2.2, stat=Service unavailable`` is a full
+    mailbox, not a remote system error); with ``dsn=X.0.0`` or no ``dsn=`` the
+    phrase is the only clue and is kept.
+    """
     if status is DeliveryStatus.SENT:
         open_at = stat.find("(")
         close = stat.rfind(")")
@@ -135,6 +163,8 @@ def _diagnostic(stat: str, status: DeliveryStatus) -> str | None:
         return None
     if stat[:9].lower() == "deferred:":
         return stat[9:].strip() or None
+    if stat.lower() in _SYSEXITS_PHRASES and dsn is not None and dsn[1:] not in (".0.0", ""):
+        return None
     return stat or None
 
 
