@@ -39,6 +39,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from processor.model import DeliveryEvent, DeliveryStatus
+from processor.parse.exim_fields import (
+    address_parts,
+    duration,
+    failure_command,
+    split_failure,
+    unbracket,
+)
 from processor.parse.syslog import iso_timestamp
 
 __all__ = ["EXIM_PROGRAMS", "EximLine", "is_message_id", "parse_exim_message", "split_exim"]
@@ -54,24 +61,7 @@ _STATUSES = {
     "==": DeliveryStatus.DEFERRED,
 }
 _FAILURES = frozenset({"**", "=="})
-_MAX_PARENTS = 16
-_MAX_FIELDS = 64
 _BLACKHOLE = ":blackhole:"
-#: "SMTP error from remote mail server after <command>" -> canonical command name.
-_COMMANDS = (
-    ("RCPT TO", "RCPT TO"),
-    ("pipelined RCPT TO", "RCPT TO"),
-    ("MAIL FROM", "MAIL FROM"),
-    ("pipelined MAIL FROM", "MAIL FROM"),
-    ("end of data", "DATA"),
-    ("pipelined end of data", "DATA"),
-    ("DATA", "DATA"),
-    ("pipelined DATA", "DATA"),
-    ("EHLO", "EHLO"),
-    ("HELO", "HELO"),
-    ("STARTTLS", "STARTTLS"),
-    ("AUTH", "AUTH"),
-)
 
 
 class EximLine(NamedTuple):
@@ -169,8 +159,11 @@ def parse_exim_message(
     """Turn the part of an Exim log line after its stamp into a delivery event.
 
     :param message: ``<message ID> <flag> <address> [<parent>...] [fields][: text]``
-        (see the module docstring); a syslog message from Exim may still start
-        with Exim's own stamp, which then gives the time (it has a year).
+        (see the module docstring). A syslog message from Exim may still start
+        with Exim's own stamp (``syslog_timestamp``, true by default): it is
+        skipped, and gives the time only when ``timestamp`` is ``None`` (then read
+        as UTC unless it has an offset), since the syslog stamp was already read
+        in the source time zone.
     :param timestamp: RFC 3339 UTC time of the line, or ``None``.
     :param identity: bytes identifying the line (for the deterministic event ID).
     :param host: the logging host when known (syslog), else ``None``.
@@ -181,16 +174,16 @@ def parse_exim_message(
     if _is_stamp(message):
         inner = split_exim(message, None)
         if inner is not None:
-            timestamp, message = inner.timestamp or timestamp, inner.message
+            timestamp, message = timestamp or inner.timestamp, inner.message
     queue_id, _, rest = message.partition(" ")
     flag, _, rest = rest.partition(" ")
     status = _STATUSES.get(flag)
     if status is None or not is_message_id(queue_id) or not rest:
         return None
-    head, diagnostic = _split_failure(rest) if flag in _FAILURES else (rest, None)
+    head, diagnostic = split_failure(rest) if flag in _FAILURES else (rest, None)
     if flag == "==" and diagnostic is not None and "retry time not reached" in diagnostic:
         return None
-    address, parents, fields = _address_parts(head)
+    address, parents, fields = address_parts(head)
     recipient, original = _recipients(address, parents)
     if address == _BLACKHOLE:  # a router's ":blackhole:" discards on purpose
         status = DeliveryStatus.DISCARDED
@@ -201,93 +194,17 @@ def parse_exim_message(
         status=status,
         recipient=recipient,
         original_recipient=original,
-        sender=_unbracket(fields.get("F")),
+        sender=unbracket(fields.get("F")),
         queue_id=queue_id,
         event_time=timestamp,
         mta_host=host,
         mta_daemon=program,
         relay=fields.get("H"),
-        delay_seconds=_duration(fields.get("DT")),
+        delay_seconds=duration(fields.get("DT")),
         diagnostic=diagnostic or None,
-        smtp_command=_command(diagnostic) if flag in _FAILURES else None,
+        smtp_command=failure_command(diagnostic) if flag in _FAILURES else None,
         identity=identity,
     )
-
-
-def _split_failure(rest: str) -> tuple[str, str | None]:
-    """Cut ``address fields: failure text`` at the first ``": "`` outside double quotes.
-
-    Each scan starts where the previous one stopped: linear in ``rest``.
-    """
-    colon = rest.find(": ")
-    position = 0
-    while colon >= 0:
-        quote = rest.find('"', position, colon)
-        if quote < 0:
-            return rest[:colon], rest[colon + 2 :].strip()
-        close = rest.find('"', quote + 1)
-        if close < 0:
-            return rest, None
-        position = close + 1
-        if colon < position:
-            colon = rest.find(": ", position)
-    return rest.removesuffix(":"), None
-
-
-def _address_parts(head: str) -> tuple[str, list[str], dict[str, str]]:
-    """``address <parent>... K=V ...`` -> (address, parents, fields)."""
-    tokens = _tokens(head)
-    if not tokens:
-        return "", [], {}
-    address, index = tokens[0], 1
-    parents: list[str] = []
-    while index < len(tokens) and len(parents) < _MAX_PARENTS:
-        token = tokens[index]
-        if not (token.startswith("<") and token.endswith(">")):
-            break
-        parents.append(token[1:-1])
-        index += 1
-    return address, parents, _fields(tokens[index:])
-
-
-def _tokens(text: str) -> list[str]:
-    """Split on spaces, keeping a double-quoted value (``C="250 OK id=x"``) in one token."""
-    tokens: list[str] = []
-    position, length = 0, len(text)
-    while position < length and len(tokens) < _MAX_FIELDS:
-        if text[position] == " ":
-            position += 1
-            continue
-        space = text.find(" ", position)
-        quote = text.find('"', position, length if space < 0 else space)
-        if quote >= 0:
-            close = text.find('"', quote + 1)
-            end = text.find(" ", close + 1) if close >= 0 else -1
-        else:
-            end = space
-        end = length if end < 0 else end
-        tokens.append(text[position:end])
-        position = end + 1
-    return tokens
-
-
-def _fields(tokens: list[str]) -> dict[str, str]:
-    """``K=V`` tokens -> dict; ``H=host`` takes its ``[ip]``/``(helo)`` tokens along."""
-    fields: dict[str, str] = {}
-    index = 0
-    while index < len(tokens):
-        key, equals, value = tokens[index].partition("=")
-        index += 1
-        if not equals:
-            continue
-        if key == "H":
-            while index < len(tokens) and tokens[index][:1] in ("[", "("):
-                value += " " + tokens[index]
-                index += 1
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            value = value[1:-1]
-        fields.setdefault(key, value)
-    return fields
 
 
 def _recipients(address: str, parents: list[str]) -> tuple[str | None, str | None]:
@@ -303,43 +220,3 @@ def _recipients(address: str, parents: list[str]) -> tuple[str | None, str | Non
         recipient = parents[0]
     original = parents[-1] if parents else None
     return recipient, None if original == recipient else original
-
-
-def _unbracket(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value[1:-1] if value.startswith("<") and value.endswith(">") else value
-
-
-_UNITS = {"w": 604_800.0, "d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0}
-
-
-def _duration(value: str | None) -> float | None:
-    """Exim time interval (``DT=1s``, ``DT=2m3s``, ``DT=1.234s``) in seconds; ``None`` if bad."""
-    if not value or len(value) > 32:
-        return None
-    total, number = 0.0, ""
-    for char in value:
-        if char.isdigit() or char == ".":
-            number += char
-            continue
-        unit = _UNITS.get(char)
-        if unit is None or not number or number.count(".") > 1:
-            return None
-        total += float(number) * unit
-        number = ""
-    return None if number else total
-
-
-def _command(text: str | None) -> str | None:
-    """The SMTP command of ``SMTP error from remote mail server after <command>``."""
-    if not text:
-        return None
-    at = text.find(" after ")
-    if at < 0:
-        return None
-    tail = text[at + 7 : at + 40]
-    for prefix, name in _COMMANDS:
-        if tail.startswith(prefix):
-            return name
-    return None

@@ -75,6 +75,17 @@ def test_exim_stamp_without_offset_is_read_in_the_source_zone() -> None:
     assert event.event_time == "2026-11-29T15:01:00Z"  # the line's own offset wins
 
 
+def test_exim_via_syslog_takes_the_syslog_stamp_read_in_the_source_zone() -> None:
+    line = "Nov 29 10:01:00 mx1 exim[2345]: " + EXIM_BOUNCE
+    (event,) = parse_payload(line.encode(), REFERENCE, source_timezone="Europe/Paris").events
+    assert (event.event_time, event.mta_host, event.queue_id) == (
+        "2026-11-29T09:01:00Z",
+        "mx1",
+        "1tGa2a-000BcD-12",
+    )
+    assert event.identity == line.encode()
+
+
 def test_exim_message_ids_of_both_generations() -> None:
     assert is_message_id("1tGa2a-000BcD-12")  # up to 4.96
     assert is_message_id("1tGa2a-0000000BcDe-12ab")  # 4.97 and later, 23 characters
