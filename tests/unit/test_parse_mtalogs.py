@@ -13,12 +13,16 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from processor.cli import main
 from processor.enrich import enrich_payload
 from processor.model import DeliveryEvent, DeliveryStatus, Reason, Verdict
 from processor.parse import parse_payload
-from processor.parse.exim import is_message_id, split_exim
+from processor.parse.exim import is_message_id, parse_exim_message, split_exim
+from processor.parse.sendmail import parse_sendmail_message
+from processor.parse.syslog import SyslogLine
 
 REFERENCE = 1_796_083_200.0  # 2026-12-01T00:00:00Z
 
@@ -242,3 +246,33 @@ def test_every_truncation_of_table_lines_is_handled() -> None:
             result = parse_payload(line[:end].encode(), REFERENCE)
             assert all(e.error_class != "internal_error" for e in result.errors), line[:end]
             assert len(result.events) + result.skipped + len(result.errors) >= 1, line[:end]
+
+
+_TAIL = st.text(
+    alphabet=st.sampled_from(list(' "<>:=@[](),.-*+|abcAB019\\xff\u00e9')), max_size=200
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(flag=st.sampled_from(["=>", "->", "*>", "**", "==", "<=", ""]), tail=_TAIL)
+def test_any_exim_delivery_text_parses_or_is_skipped(flag: str, tail: str) -> None:
+    message = f"1tGa2a-000BcD-12 {flag} {tail}"
+    event = parse_exim_message(message, None, b"x")
+    if event is not None:
+        assert event.source_format == "exim" and event.queue_id == "1tGa2a-000BcD-12"
+        assert event.recipient is None or " " not in event.recipient or '"' in event.recipient
+    line = split_exim("2026-11-29 10:00:00" + tail, "Europe/Paris")
+    assert line is None or isinstance(line.message, str)
+
+
+@settings(max_examples=400, deadline=None)
+@given(tail=_TAIL)
+def test_any_sendmail_to_line_parses_or_is_skipped(tail: str) -> None:
+    split = SyslogLine(None, "mx1", "sendmail", "1", "4ATB00a1003001: to=" + tail)
+    for event in parse_sendmail_message(split, b"x"):
+        assert event.source_format == "sendmail" and event.queue_id == "4ATB00a1003001"
+        assert event.status in {
+            DeliveryStatus.SENT,
+            DeliveryStatus.DEFERRED,
+            DeliveryStatus.BOUNCED,
+        }
