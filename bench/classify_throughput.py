@@ -1,12 +1,13 @@
 """Classification throughput on a realistic Postfix log mix, next to a baseline.
 
-Usage: ``python bench/classify_throughput.py [--lines N] [--runs K]``
+Usage: ``python bench/classify_throughput.py [--lines N] [--runs K] [--shape S]``
 
 Both loops run in the same process over the same lines, one after the other,
 ``--runs`` times; the medians and their ratio are printed. The baseline does
 only ``orjson.dumps`` of the raw line (the floor of any Python JSON-out loop).
 The input is a production relay's delivery log (``bench/log_mix.py``: 78% sent,
-10% deferred, 8% bounced, 2% SOFTBOUNCE, 2% non-delivery lines).
+10% deferred, 8% bounced, 2% SOFTBOUNCE, 2% non-delivery lines), as plain RFC 3164
+lines or, with ``--shape``, as a log agent or another syslog format delivers them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 
 import orjson
-from log_mix import relay_log_lines  # bench/ is the script's directory: first on sys.path
+from log_mix import SHAPES, relay_log_lines, shaped  # bench/ is first on sys.path
 
 from processor.classifier.policy import default_policy
 from processor.enrich import enrich_payload
@@ -49,8 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="rfc3164",
+        help="how the log arrives: plain RFC 3164 lines (default), a Fluent Bit JSON record, "
+        "a raw CRI container line, RFC 5424",
+    )
     args = parser.parse_args(argv)
-    lines = relay_log_lines(args.lines)
+    lines = shaped(relay_log_lines(args.lines), args.shape)
     _classify(lines[:1000])  # warm up: rule set compiled, caches primed
     classify_rates, baseline_rates = [], []
     for run in range(1, args.runs + 1):
@@ -61,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     classify_median = statistics.median(classify_rates)
     baseline_median = statistics.median(baseline_rates)
-    print(f"\nlines per run: {len(lines):,}  runs: {args.runs}  python {sys.version.split()[0]}")
+    print(
+        f"\nlines per run: {len(lines):,} ({args.shape})  runs: {args.runs}  "
+        f"python {sys.version.split()[0]}"
+    )
     print(
         f"classify (parse + classify + record), median: {classify_median:,.0f} lines/s "
         f"({1e6 / classify_median:.2f} us/line)"

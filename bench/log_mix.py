@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 
+import orjson
+
 _DEFERRED = [
     "connect to mx.{d}[192.0.2.20]:25: Connection timed out",
     "host mx.{d}[192.0.2.20] said: 450 4.2.0 <{r}>: Recipient address rejected: Greylisted, see http://postgrey.example.net/help/{d}.html (in reply to RCPT TO command)",
@@ -75,3 +77,33 @@ def relay_log_lines(count: int, seed: int = 7) -> list[bytes]:
             line = rng.choice(_NOISE).format(t=t, p=i % 97, q=q)
         lines.append(line.encode())
     return lines
+
+
+#: How the same log reaches the processor: plain RFC 3164 lines (rsyslog, Postfix's own
+#: maillog_file), a Fluent Bit record (Kubernetes: a node agent tailing the pod's log), a
+#: raw CRI container log line, or RFC 5424 (rsyslog/syslog-ng forwarding).
+SHAPES = ("rfc3164", "fluent-bit", "cri", "rfc5424")
+
+
+def shaped(lines: list[bytes], shape: str) -> list[bytes]:
+    """``lines`` (RFC 3164) as they arrive in ``shape`` (one of :data:`SHAPES`)."""
+    if shape == "rfc3164":
+        return lines
+    out = []
+    for line in lines:
+        if shape == "fluent-bit":
+            out.append(b'{"date":1796032801.25,"stream":"stdout","log":' + _json_text(line) + b"}")
+        elif shape == "cri":
+            out.append(b"2026-11-29T10:00:01.123456789Z stdout F " + line)
+        else:  # rfc5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG
+            host, _, rest = line[16:].partition(b" ")
+            tag, _, message = rest.partition(b": ")
+            app, _, pid = tag.rstrip(b"]").partition(b"[")
+            head = b"<22>1 2026-11-29T10:00:01.123456+00:00 " + host + b" " + app + b" "
+            out.append(head + (pid or b"-") + b" - - " + message)
+    return out
+
+
+def _json_text(line: bytes) -> bytes:
+    """``line`` as a JSON string (the log agent's escaping)."""
+    return orjson.dumps(line.decode("utf-8", "replace") + "\n")

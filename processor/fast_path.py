@@ -46,8 +46,16 @@ from processor.assemble import (
 )
 from processor.classifier import mask_addresses
 from processor.classifier.policy import Policy
-from processor.model import EnrichedRecord
-from processor.parse.postfix import FAST_DELIVERY, event_from_fast_match, stamp_time
+from processor.model import DeliveryEvent, EnrichedRecord
+from processor.parse import single_split
+from processor.parse.postfix import (
+    FAST_DELIVERY,
+    FAST_DELIVERY_MESSAGE,
+    daemon_of,
+    event_from_fast_match,
+    event_from_message_match,
+    stamp_time,
+)
 from processor.record import RecordLabels, record_key, record_labels, serialize
 from processor.smtp.extract import extract_codes, extract_smtp_command
 
@@ -123,50 +131,120 @@ def _outcome_key(
     return (status_word, daemon, dsn, masked)
 
 
-_Found = tuple[tuple[Any, ...], _Outcome]
+#: A line's own fields, in record order: identity (hashed into ``event_id``), event time,
+#: recipient, original recipient, queue ID, host, program, relay, delay (text), ``dsn=``,
+#: reply text.
+_LineFields = tuple[
+    bytes, str | None, str, str | None, str, str | None, str, str, str, str, str | None
+]
+_Found = tuple[_LineFields, _Outcome]
+_STATUS_FIELD = b", status="
 
 
 def _look_up(
     line: bytes, policy: Policy, reference_time: float, zone: str | None
 ) -> _Found | EnrichedRecord | None:
-    """Match ``line`` and find its outcome: (groups, outcome), or the general path's
+    """Match ``line`` and find its outcome: (line fields, outcome), or the general path's
     record when the outcome was not cached yet, or ``None`` for another shape."""
     found = FAST_DELIVERY.match(line.decode("utf-8", "replace"))
     if found is None:
-        return None
+        return _look_up_split(line, policy, reference_time, zone) if _STATUS_FIELD in line else None
     groups = found.groups()
-    (_stamp, _host, _program, daemon, _queue_id, to, orig_to,
-     _relay, _delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+    (stamp, host, program, daemon, queue_id, to, orig_to,
+     relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+    key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
+    outcome = policy.outcomes.get(key) if key is not None else None
+    if outcome is None:
+        event = event_from_fast_match(groups, line, reference_time, zone)
+        return None if event is None else _first_of_its_kind(event, policy, key)
+    event_time = stamp_time(stamp, int(reference_time), zone)
+    return (
+        line,
+        event_time,
+        to,
+        orig_to,
+        queue_id,
+        host,
+        program,
+        relay,
+        delay,
+        dsn,
+        text,
+    ), outcome
+
+
+def _look_up_split(
+    line: bytes, policy: Policy, reference_time: float, zone: str | None
+) -> _Found | EnrichedRecord | None:
+    """:func:`_look_up` for a delivery line whose prefix another parser splits
+    (:func:`processor.parse.single_split`): RFC 5424, ISO 8601, container, shipper JSON."""
+    try:
+        found = single_split(line, reference_time, zone)
+    except Exception:  # the general path reports what is wrong with the line
+        return None
+    if found is None:
+        return None
+    split, identity = found
+    daemon = daemon_of(split.program)
+    if daemon is None:
+        return None
+    matched = FAST_DELIVERY_MESSAGE.match(split.message)
+    if matched is None:
+        return None
+    groups = matched.groups()
+    (queue_id, to, orig_to, relay, delay, _delays, dsn, status_word, text,
+     reply, enhanced) = groups  # fmt: skip
+    key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
+    outcome = policy.outcomes.get(key) if key is not None else None
+    if outcome is None:
+        event = event_from_message_match(groups, split, daemon, identity)
+        return None if event is None else _first_of_its_kind(event, policy, key)
+    host, program = split.host, split.program
+    fields = (
+        identity,
+        split.timestamp,
+        to,
+        orig_to,
+        queue_id,
+        host,
+        program,
+        relay,
+        delay,
+        dsn,
+        text,
+    )
+    return fields, outcome
+
+
+def _key(
+    status_word: str,
+    daemon: str,
+    dsn: str,
+    text: str | None,
+    to: str,
+    orig_to: str | None,
+    reply: str | None,
+    enhanced: str | None,
+) -> tuple[object, ...] | None:
+    """The outcome cache key of a matched line (see the module docstring)."""
     if reply is not None and status_word in _DELIVERED and " " not in to and not orig_to:
         # The text starts with "250 2.0.0 ": extract_codes() returns exactly these codes
         # for it, and masking cannot touch them (an address without a space cannot
         # overlap the "250 2.0.0 " the text starts with).
+        assert text is not None
         command = (
             extract_smtp_command(mask_addresses(text, to, orig_to))
             if "in reply to " in text
             else None
         )
-        key: tuple[object, ...] | None = (status_word, daemon, dsn, reply, enhanced, command)
-    else:
-        key = _outcome_key(status_word, daemon, dsn, text, to, orig_to)
-    outcome = policy.outcomes.get(key) if key is not None else None
-    if outcome is None:
-        return _first_of_its_kind(groups, line, policy, reference_time, zone, key)
-    return groups, outcome
+        return (status_word, daemon, dsn, reply, enhanced, command)
+    return _outcome_key(status_word, daemon, dsn, text, to, orig_to)
 
 
 def _first_of_its_kind(
-    groups: tuple[Any, ...],
-    line: bytes,
-    policy: Policy,
-    reference_time: float,
-    zone: str | None,
-    key: tuple[object, ...] | None,
-) -> EnrichedRecord | None:
+    event: DeliveryEvent, policy: Policy, key: tuple[object, ...] | None
+) -> EnrichedRecord:
     """Take the general path for a line whose outcome is not cached yet; cache it."""
-    event = event_from_fast_match(groups, line, reference_time, zone)
-    if event is None:
-        return None
     record = enrich_event(event, policy)
     if key is not None:
         cache = policy.outcomes
@@ -188,24 +266,26 @@ def enrich_common_line(
         UTC; see :func:`processor.parse.syslog.zone_info`).
     :returns: the same record :func:`processor.enrich.enrich_payload` builds for the
         line, or ``None`` when the line is not of the common shape (the caller takes
-        the general path, which also reports errors).
+        the general path, which also reports errors). The common shape is a Postfix
+        delivery line (:data:`~processor.parse.postfix.FAST_DELIVERY_MESSAGE`) behind an
+        RFC 3164 prefix, or behind any prefix :func:`processor.parse.single_split` splits
+        (RFC 5424, ISO 8601, container lines, a log shipper's JSON record of one line).
     """
     found = _look_up(line, policy, reference_time, source_timezone)
     if found is None or isinstance(found, EnrichedRecord):
         return found
-    groups, outcome = found
-    (stamp, host, program, _daemon, queue_id, to, orig_to,
-     relay, delay, _delays, dsn, _status_word, text, _reply, _enhanced) = groups  # fmt: skip
+    (identity, event_time, to, orig_to, queue_id, host, program,
+     relay, delay, dsn, text), outcome = found  # fmt: skip
     (status, probe, enhanced_status, enhanced_source, reply_code, smtp_command,
      verdict, reason, action, rule_id, explanation) = outcome[0]  # fmt: skip
     domain = to.rpartition("@")[2] if "@" in to else None
     digest = EVENT_ID_HASH.copy()
-    digest.update(line)
+    digest.update(identity)
     return EnrichedRecord(
         SCHEMA_VERSION,
         digest.hexdigest(),
         "postfix",
-        stamp_time(stamp, int(reference_time), source_timezone),
+        event_time,
         to,
         domain.lower() if domain else None,
         orig_to,
@@ -246,25 +326,24 @@ def serialize_common_line(
     :returns: ``(key, value, labels)``: the Kafka key (:func:`processor.record.record_key`),
         the JSON value (the bytes :func:`processor.record.serialize` gives for the record
         :func:`enrich_common_line` builds) and the metric labels; ``None`` when the line
-        is not of the common shape.
+        is not of the common shape (as for :func:`enrich_common_line`).
     """
     found = _look_up(line, policy, reference_time, source_timezone)
     if found is None:
         return None
     if isinstance(found, EnrichedRecord):
         return record_key(found), serialize(found), record_labels(found)
-    groups, outcome = found
-    (stamp, host, program, _daemon, queue_id, to, orig_to,
-     relay, delay, _delays, _dsn, _status_word, text, _reply, _enhanced) = groups  # fmt: skip
+    (identity, event_time, to, orig_to, queue_id, host, program,
+     relay, delay, _dsn, text), outcome = found  # fmt: skip
     domain = to.rpartition("@")[2] if "@" in to else None
     digest = EVENT_ID_HASH.copy()
-    digest.update(line)
+    digest.update(identity)
     head = orjson.dumps(
         {
             "schema_version": SCHEMA_VERSION,
             "event_id": digest.hexdigest(),
             "source_format": "postfix",
-            "event_time": stamp_time(stamp, int(reference_time), source_timezone),
+            "event_time": event_time,
             "recipient": to,
             "recipient_domain": domain.lower() if domain else None,
             "original_recipient": orig_to,

@@ -2,14 +2,18 @@
 
 A payload (one Kafka message value, or one file) may hold:
 
-- one or several syslog lines (Postfix delivery lines and any other lines);
+- one or several syslog lines (Postfix delivery lines and any other lines), also
+  behind a container runtime's prefix (:mod:`processor.parse.syslog`); the partial
+  fragments of a CRI container log line are joined (:mod:`processor.parse.container`);
 - one JSON document: a log shipper record wrapping a syslog line
   (:mod:`processor.parse.shipper`), a sending platform's webhook event
   (:mod:`processor.parse.platforms`: SES/SNS, SendGrid, Mailgun, Postmark,
   SparkPost; checked before the generic schema), a generic delivery event
   (:mod:`processor.parse.json_event`), or an array of these;
 - one whole email (RFC 5322): a bounce, feedback report or automatic reply
-  (:mod:`processor.parse.email`), one event per recipient;
+  (:mod:`processor.parse.email`), one event per recipient; a bounce a person
+  forwarded as an attachment is read from the attachment; a read receipt
+  (RFC 8098 MDN) is not a delivery outcome and counts as one skipped line;
 - several JSON documents, one per line (NDJSON).
 
 Lines that are log lines but not delivery outcomes are *skipped* (counted);
@@ -27,6 +31,12 @@ import orjson
 
 from processor.errors import InternalError, InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
+from processor.parse.container import (
+    NOT_A_LINE_MESSAGE,
+    has_partial_lines,
+    join_partial_lines,
+    refusal_message,
+)
 from processor.parse.email import looks_like_email, parse_email
 from processor.parse.exim import EXIM_PROGRAMS, parse_exim_message, split_exim
 from processor.parse.json_event import is_generic_event, parse_generic_event
@@ -40,7 +50,7 @@ _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" 
 _CR = ord("\r")
 _BOM = b"\xef\xbb\xbf"
 
-__all__ = ["LineError", "ParsedPayload", "parse_payload", "single_line"]
+__all__ = ["LineError", "ParsedPayload", "parse_payload", "single_line", "single_split"]
 
 _MAX_ERROR_TEXT = 300
 
@@ -116,6 +126,14 @@ def _shipper_identity(split: SyslogLine) -> bytes:
     )
 
 
+def _shipper_refusal(split: SyslogLine) -> str:
+    """Why a shipper record's line is refused (a lone CRI partial fragment says so)."""
+    reason = refusal_message(split.message)
+    if reason == NOT_A_LINE_MESSAGE:
+        return "shipper record's message is not a syslog line"
+    return f"shipper record's message: {reason}"
+
+
 def _json_document(
     result: ParsedPayload,
     document: Any,
@@ -142,10 +160,7 @@ def _json_document(
                 result.skipped += 1
             for split in splits:
                 if not split.program:
-                    result.add_error(
-                        line_number,
-                        InvalidEventError("shipper record's message is not a syslog line"),
-                    )
+                    result.add_error(line_number, InvalidEventError(_shipper_refusal(split)))
                     continue
                 try:
                     _syslog_event(result, split, _shipper_identity(split))
@@ -176,10 +191,15 @@ def _platform_event(result: ParsedPayload, item: dict[str, Any], line_number: in
 
 
 def _email(result: ParsedPayload, raw: bytes) -> None:
+    """One whole email: its events, or one skipped line when it is not a delivery outcome."""
     try:
-        result.events.extend(parse_email(raw))
+        events = parse_email(raw)
     except PayloadError as error:
         result.add_error(1, error)
+        return
+    result.events.extend(events)
+    if not events:  # a read receipt, an SES sending/opening notification ...
+        result.skipped += 1
 
 
 def _text_line(
@@ -224,7 +244,7 @@ def _parse_line(
         return
     split = split_syslog(line, reference_time, zone)
     if split is None:
-        raise InvalidEventError("not a syslog line, JSON event or log record")
+        raise InvalidEventError(refusal_message(line))
     _syslog_event(result, split, raw_line)
 
 
@@ -239,6 +259,60 @@ def single_line(raw: bytes) -> bytes | None:
         return None
     line = raw.rstrip(b"\r ")
     return None if _CR in line else line
+
+
+def single_split(
+    line: bytes, reference_time: float, zone: str | None = None
+) -> tuple[SyslogLine, bytes] | None:
+    """The one syslog line a one-line payload holds, split, with its event identity.
+
+    For the fast path (:mod:`processor.fast_path`) of lines whose prefix
+    :data:`~processor.parse.postfix.FAST_DELIVERY` does not cover: RFC 5424, ISO 8601,
+    epoch and container-prefixed lines, and a log shipper's JSON record of one line.
+    Returns a split only when :func:`parse_payload` reads the payload as exactly that
+    one split and identity (``_syslog_event(split, identity)``); ``None`` whenever it
+    might read it otherwise (a BOM, surrounding whitespace, an email, a platform or
+    generic JSON event, several lines in a record): the caller then takes
+    :func:`parse_payload`, which also reports errors.
+
+    :param line: a one-line payload as :func:`single_line` returns it.
+    :param reference_time: epoch seconds, as for :func:`parse_payload`.
+    :param zone: IANA zone name of zone-less timestamps (``None``: UTC).
+    :returns: ``(split, identity)`` or ``None``.
+    """
+    if not line or line != line.strip() or line.startswith(_BOM):
+        return None
+    if line[:1] == b"{":
+        return _single_record_split(line, reference_time, zone)
+    if line[:1] == b"[" or (not line[:1].isalpha() and looks_like_email(line)):
+        return None
+    split = split_syslog(line.decode("utf-8", "replace"), reference_time, zone)
+    return None if split is None else (split, line)
+
+
+def _single_record_split(
+    line: bytes, reference_time: float, zone: str | None
+) -> tuple[SyslogLine, bytes] | None:
+    """:func:`single_split` for a JSON object: a shipper record of one syslog line."""
+    try:
+        document = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if (
+        not isinstance(document, dict)
+        or is_generic_event(document)
+        or not is_shipper_record(document)
+    ):
+        return None
+    try:
+        if parse_platform(document) is not None:
+            return None
+    except PayloadError:
+        return None
+    splits = unwrap_shipper_record(document, reference_time, zone)
+    if len(splits) != 1 or not splits[0].program:
+        return None
+    return splits[0], _shipper_identity(splits[0])
 
 
 def parse_payload(
@@ -290,7 +364,9 @@ def parse_payload(
             raise InvalidJSONError(f"invalid JSON: {error}") from None
         _json_document(result, document, 1, reference_time, zone)
         return result
-    for number, line in enumerate(lines, 1):
+    # CRI partial fragments (container logs) are joined to the rest of their line
+    numbered = join_partial_lines(lines) if has_partial_lines(stripped) else enumerate(lines, 1)
+    for number, line in numbered:
         if line.strip():
             _text_line(result, line.rstrip(b"\r"), number, reference_time, zone)
     return result

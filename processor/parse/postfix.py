@@ -28,8 +28,10 @@ from processor.parse.syslog import SyslogLine, bsd_timestamp
 
 __all__ = [
     "FAST_DELIVERY",
+    "FAST_DELIVERY_MESSAGE",
     "NOT_DELIVERY",
     "event_from_fast_match",
+    "event_from_message_match",
     "parse_delivery_line_fast",
     "parse_postfix_message",
     "stamp_time",
@@ -61,17 +63,26 @@ _MAX_QUEUE_ID = 32
 # Lines this does not match take the general path (same result, slower).
 # Groups: RFC 3164 timestamp, host, program, daemon, queue ID, to, orig_to, relay,
 # delay, delays, dsn, status, text, and the text's leading reply and enhanced codes
-# when it starts with both ("250 2.0.0 Ok: queued as ...").
+# when it starts with both ("250 2.0.0 Ok: queued as ..."). "NOQUEUE" is not a queue
+# ID (smtpd's rejections before a queue file exists): such a line is not a delivery.
+_DELIVERY_MESSAGE = (
+    r"(?!NOQUEUE:)([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
+    r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
+    r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})"
+    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}\.[0-9]{1,3}) )?.*)\))?\Z"
+)
 FAST_DELIVERY = re.compile(
     r"([A-Z][a-z]{2} {1,2}[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?) "
     r"([^ ]{1,255}) "
     r"(postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[[0-9]{1,10}\]: "
-    r"([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
-    r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
-    r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})"
-    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}\.[0-9]{1,3}) )?.*)\))?\Z",
+    + _DELIVERY_MESSAGE,
     re.DOTALL,
 )
+#: The message part of :data:`FAST_DELIVERY` alone (what follows ``program[pid]: ``), for
+#: lines whose prefix another parser split (RFC 5424, ISO 8601 stamps, container and
+#: shipper records). Groups: queue ID, to, orig_to, relay, delay, delays, dsn, status,
+#: text, and the text's leading reply and enhanced codes.
+FAST_DELIVERY_MESSAGE = re.compile(_DELIVERY_MESSAGE, re.DOTALL)
 
 
 _DAEMONS = _DELIVERY_DAEMONS | {"qmgr", "cleanup"}
@@ -342,8 +353,29 @@ def event_from_fast_match(
     :returns: the event, or ``None`` for a status or daemon this shape does not
         cover (the general path decides what such a line is).
     """
-    (stamp, host, program, daemon, queue_id, to, orig_to,
-     relay, delay, delays, dsn, status_word, text, _reply, _enhanced) = groups  # fmt: skip
+    stamp, host, program, daemon = groups[:4]
+    line = SyslogLine(
+        stamp_time(stamp, int(reference_time), source_timezone), host, program, None, ""
+    )
+    return event_from_message_match(groups[4:], line, daemon, identity)
+
+
+def event_from_message_match(
+    groups: tuple[str, ...], line: SyslogLine, daemon: str, identity: bytes
+) -> DeliveryEvent | None:
+    """Build the event from the groups of a :data:`FAST_DELIVERY_MESSAGE` match.
+
+    :param groups: the match's groups (queue ID, to, orig_to, relay, delay, delays, dsn,
+        status, text, leading reply and enhanced codes).
+    :param line: the line's split prefix: its time, host and program (the message is
+        not read again).
+    :param daemon: ``daemon_of(line.program)``.
+    :param identity: bytes identifying the line (for the deterministic event ID).
+    :returns: the event :func:`parse_postfix_message` builds for the same line, or
+        ``None`` for a status or daemon this shape does not cover.
+    """
+    (queue_id, to, orig_to, relay, delay, delays, dsn, status_word, text,
+     _reply, _enhanced) = groups  # fmt: skip
     status = _STATUSES.get(status_word)
     if status is None or daemon not in _DELIVERY_DAEMONS:
         return None
@@ -356,9 +388,9 @@ def event_from_fast_match(
         orig_to,
         None,
         queue_id,
-        stamp_time(stamp, int(reference_time), source_timezone),
-        host,
-        program,
+        line.timestamp,
+        line.host,
+        line.program,
         relay,
         float(delay),
         delays,

@@ -3,40 +3,47 @@
 Supported prefixes:
 
 - RFC 3164 / BSD: ``Nov 29 10:00:01 mx1 postfix/smtp[1234]: msg`` (no year, no
-  zone), optionally ``<PRI>``-prefixed and with a year after the day
-  (``Nov 29 2026 10:00:01``) or before the month (``2026 Nov 29 10:00:01``);
-- ISO 8601 (rsyslog ``RSYSLOG_FileFormat``, syslog-ng ``ts_format(iso)``):
-  ``2026-11-29T10:00:01.123456+01:00 mx1 postfix/smtp[1234]: msg``, also with a
-  space between date and time (``2026-11-29 10:00:01 mx1 ...``: rsyslog's
+  zone), optionally ``<PRI>``-prefixed, with microseconds (``journalctl -o
+  short-precise``) and with a year after the day (``Nov 29 2026 10:00:01``) or before
+  the month (syslog-ng ``$YEAR $BSDDATE``: ``2026 Nov 29 10:00:01``);
+- ISO 8601 (rsyslog ``RSYSLOG_FileFormat``, syslog-ng ``ts_format(iso)``, ``journalctl
+  -o short-iso``/``short-iso-precise``): ``2026-11-29T10:00:01.123456+01:00 mx1
+  postfix/smtp[1234]: msg``, the offset also without a colon (``+0100``), or a space
+  between date and time (``2026-11-29 10:00:01 mx1 ...``: rsyslog's
   ``date-pgsql``/``date-mysql``-style templates, no zone);
 - RFC 5424: ``<22>1 2026-11-29T10:00:01.123Z mx1 postfix/smtp 1234 - - msg``;
+- ``journalctl -o short-full``: ``Sun 2026-11-29 10:00:01 CET mx1 ...`` (the zone
+  abbreviation is read by :func:`processor.parse.stamps.zoned_wall_time`);
+- ``journalctl -o short-unix``: ``1795946401.123456 mx1 ...`` (epoch seconds);
+- a ``facility.severity`` token after the host, bare or in angle brackets
+  (``mx1 mail.info postfix/smtp[1]: ...``, ``mx1 <mail.info> ...``);
+- a container runtime's RFC 3339 time before any of these lines: Kubernetes CRI
+  (``2026-11-29T10:00:01.123456789Z stdout F <line>``; partial ``P`` fragments, see
+  :mod:`processor.parse.container`) and ``docker``/``kubectl logs --timestamps``
+  (``2026-11-29T10:00:01.123456789Z <line>``); the runtime's time wins
+  (:func:`_container_line` says why);
 - a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests).
 
 Only string methods are used (no regex), so the work is linear in the line.
-
-Timestamps are returned as RFC 3339 UTC strings (``2026-11-29T10:00:01Z``).
-A timestamp without a zone (RFC 3164, an ISO 8601 time without an offset) is
-read in the *source time zone*: an IANA zone name (``Europe/Paris``; setting
-``syslog_timezone``), UTC when none is given. Local times that do not exist (the
-hour skipped when DST starts) or exist twice (the hour repeated when it ends) are
-resolved with ``fold=0`` (PEP 495): the offset in force *before* the transition,
-so ``02:30`` on the day Paris springs forward is read as ``+01:00`` and ``02:30`` on
-the day it falls back as the first (summer, ``+02:00``) occurrence. A year-less
-RFC 3164 timestamp gets the latest year that puts it no more than one day after
-the reference time, both read as wall-clock time in the source zone (a ``Dec 31``
-line read on ``Jan 1`` belongs to the previous year). Fractional seconds are kept
-without trailing zeros.
+Timestamps are returned as RFC 3339 UTC strings; the rules for zone-less and
+year-less times are in :mod:`processor.parse.stamps`.
 """
 
 from __future__ import annotations
 
-import calendar
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from processor.errors import TimeZoneError
+from processor.parse.container import CRI_STREAMS, cri_tags
+from processor.parse.stamps import (
+    MONTHS,
+    bsd_timestamp,
+    epoch_timestamp,
+    iso_timestamp,
+    resolve_year,
+    to_rfc3339_utc,
+    zone_info,
+    zoned_wall_time,
+)
 
 __all__ = [
     "SyslogLine",
@@ -48,41 +55,7 @@ __all__ = [
     "zone_info",
 ]
 
-_MONTHS = {
-    "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
-    "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
-}  # fmt: skip
-_SECONDS_PER_DAY = 86_400
-_EPOCH_DATE = date(1970, 1, 1)
-#: Zone names that are UTC itself: timestamps read in them take the UTC fast paths.
-_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal",
-                        "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"})  # fmt: skip
-
-
-def _is_utc(zone: str | None) -> bool:
-    return zone is None or zone in _UTC_NAMES
-
-
-@lru_cache(maxsize=64)
-def zone_info(name: str | None) -> tzinfo:
-    """The time zone of zone-less timestamps: an IANA zone name -> ``tzinfo``.
-
-    :param name: an IANA time zone database name (``"Europe/Paris"``,
-        ``"America/New_York"``, ``"UTC"``), or ``None`` for UTC.
-    :returns: :data:`datetime.UTC` for ``None`` and UTC names, else a
-        :class:`zoneinfo.ZoneInfo` (system tz database, or the ``tzdata`` package).
-    :raises TimeZoneError: ``name`` is not a zone of the IANA database.
-    """
-    if _is_utc(name):
-        return UTC
-    assert name is not None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise TimeZoneError(
-            f"unknown time zone {name!r}: expected an IANA zone name such as "
-            "'Europe/Paris' or 'UTC'"
-        ) from error
+_WEEKDAYS = frozenset({"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"})
 
 
 class SyslogLine(NamedTuple):
@@ -102,158 +75,6 @@ class SyslogLine(NamedTuple):
     message: str
 
 
-@lru_cache(maxsize=1024)
-def _candidate_years(month: int, day: int, reference_day: int) -> tuple[tuple[int, int], ...]:
-    """Years that may hold ``month``/``day``, latest first, with their distance in days.
-
-    Each entry is (year, days from the reference day to that date); the list
-    ends at the first date on or before the reference day. Invalid dates
-    (Feb 29 outside leap years) are left out.
-    """
-    reference = _EPOCH_DATE + timedelta(days=reference_day)
-    candidates: list[tuple[int, int]] = []
-    for year in range(reference.year + 1, reference.year - 9, -1):
-        try:
-            distance = (date(year, month, day) - reference).days
-        except ValueError:
-            continue
-        if distance >= 2:
-            continue
-        candidates.append((year, distance))
-        if distance <= 0:
-            break
-    return tuple(candidates)
-
-
-def resolve_year(month: int, day: int, seconds_of_day: int, reference_time: float) -> int | None:
-    """Pick the year of a year-less syslog timestamp (RFC 3164 has none).
-
-    :param seconds_of_day: the timestamp's time of day in seconds (UTC).
-    :param reference_time: epoch seconds the line is read against (the Kafka
-        message timestamp, or now).
-    :returns: the latest year that puts the timestamp no more than one day
-        after ``reference_time`` (so a ``Dec 31`` line read on ``Jan 1`` gets
-        the previous year, a ``Jan 1`` line read late on ``Dec 31`` the next
-        one), or ``None`` when no year in the last eight fits (``Feb 29``).
-    """
-    reference_day, reference_seconds = divmod(int(reference_time), _SECONDS_PER_DAY)
-    for year, distance in _candidate_years(month, day, reference_day):
-        if distance <= 0 or seconds_of_day <= reference_seconds:
-            return year
-    return None
-
-
-def _local_reference(reference_second: int, zone: str | None) -> int:
-    """``reference_second`` shifted to wall-clock seconds in ``zone`` (for :func:`resolve_year`)."""
-    if _is_utc(zone):
-        return reference_second
-    source = zone_info(zone)
-    try:
-        offset = datetime.fromtimestamp(reference_second, source).utcoffset()
-    except (OverflowError, OSError, ValueError):
-        return reference_second
-    return reference_second + int(offset.total_seconds()) if offset else reference_second
-
-
-def to_rfc3339_utc(moment: datetime) -> str:
-    """Format an aware ``datetime`` as RFC 3339 UTC with a ``Z`` suffix.
-
-    Fractional seconds are kept when non-zero, without trailing zeros
-    (``.123``, ``.5``, ``.123456``).
-    """
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
-@lru_cache(maxsize=4096)
-def iso_timestamp(token: str, zone: str | None = None) -> str | None:
-    """Parse an ISO 8601 / RFC 3339 timestamp token into RFC 3339 UTC; ``None`` if invalid.
-
-    :param zone: IANA zone name of a time without an offset (``None``: UTC); see
-        :func:`zone_info` (ambiguous and skipped local times: ``fold=0``).
-    """
-    try:
-        moment = datetime.fromisoformat(token)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone_info(zone))
-    try:
-        return to_rfc3339_utc(moment)
-    except OverflowError:  # year 1 or 9999 moved out of range by the offset
-        return None
-
-
-@lru_cache(maxsize=8192)
-def bsd_timestamp(
-    month: str,
-    day: str,
-    clock: str,
-    year: int | None,
-    reference_second: int,
-    zone: str | None = None,
-) -> str | None:
-    """Build an RFC 3339 UTC string from BSD syslog parts; ``None`` if invalid.
-
-    :param month: ``"Jan"`` .. ``"Dec"``; :param day: ``"1"`` .. ``"31"``;
-    :param clock: ``"hh:mm:ss"`` with optional ``.ffffff``; :param year: or
-    ``None`` to resolve it from ``reference_second`` (epoch seconds, whole; see
-    :func:`resolve_year`); :param zone: IANA zone name the wall-clock time is read
-    in (``None``: UTC; see :func:`zone_info`). Cached: a busy log repeats its
-    timestamps.
-    """
-    month_number = _MONTHS.get(month)
-    if month_number is None or not day.isdigit() or len(day) > 2 or len(clock) < 8:
-        return None
-    day_number = int(day)
-    if year is None:
-        if not 1 <= day_number <= 31 or not clock[0:2].isdigit() or not clock[3:5].isdigit():
-            return None
-        seconds = int(clock[0:2]) * 3600 + int(clock[3:5]) * 60
-        if clock[6:8].isdigit():
-            seconds += int(clock[6:8])
-        local_reference = _local_reference(reference_second, zone)
-        resolved = resolve_year(month_number, day_number, seconds, local_reference)
-        if resolved is None:
-            return None
-        year = resolved
-    return _bsd_moment(year, month_number, day_number, clock[:15], None if _is_utc(zone) else zone)
-
-
-@lru_cache(maxsize=256)
-def _days_in(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-@lru_cache(maxsize=8192)
-def _bsd_moment(year: int, month: int, day: int, clock: str, zone: str | None) -> str | None:
-    """Cached: consecutive log lines share their second, so most calls are hits."""
-    if clock[2:3] != ":" or clock[5:6] != ":":
-        return None
-    if len(clock) == 8 and zone is None:  # "hh:mm:ss" UTC: validate, format without datetime
-        digits = (clock[0:2], clock[3:5], clock[6:8])
-        if not all(part.isdigit() for part in digits):
-            return None
-        hour, minute, second = (int(part) for part in digits)
-        if hour > 23 or minute > 59 or second > 59 or day > _days_in(year, month):
-            return None
-        return f"{year:04d}-{month:02d}-{day:02d}T{clock}Z"
-    if not (clock[0:2].isdigit() and clock[3:5].isdigit() and clock[6:8].isdigit()):
-        return None
-    source = zone_info(zone)
-    try:
-        hour, minute, second = int(clock[0:2]), int(clock[3:5]), int(clock[6:8])
-        fraction = clock[9:15] if len(clock) > 9 and clock[8] == "." else ""
-        micro = int(fraction.ljust(6, "0")) if fraction.isdigit() else 0
-        moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=source)
-        return to_rfc3339_utc(moment)  # fold=0: see the module docstring
-    except (ValueError, OverflowError):
-        return None
-
-
 def _split_program(token: str) -> tuple[str, str | None] | None:
     """``postfix/smtp[1234]:`` -> (``postfix/smtp``, ``1234``); ``None`` if not a tag."""
     if not token.endswith(":"):
@@ -267,10 +88,34 @@ def _split_program(token: str) -> tuple[str, str | None] | None:
     return (token, None) if token else None
 
 
-def _host_program_message(
-    rest: str, timestamp: str | None, *, host_required: bool = True
-) -> SyslogLine | None:
-    """Parse ``host program[pid]: message`` (host optional when ``host_required`` is False)."""
+#: Facility and severity names of RFC 5424 §6.2.1 (Table 1, Table 2) as syslog.h and
+#: syslog.conf(5) spell them, with their aliases (``panic``, ``error``, ``warn``).
+_FACILITIES = frozenset(
+    {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+     "authpriv", "ftp", *(f"local{number}" for number in range(8))}
+)  # fmt: skip
+_SEVERITIES = frozenset(
+    {"emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info",
+     "debug"}
+)  # fmt: skip
+
+
+def _is_priority(token: str) -> bool:
+    """``mail.info`` or ``<mail.info>``: the ``facility.severity`` some syslog-ng/rsyslog
+    templates and appliance syslogs write after the host (syslog-ng ``$FACILITY.$LEVEL``,
+    rsyslog ``%syslogfacility-text%.%syslogseverity-text%``)."""
+    if token[:1] == "<" and token[-1:] == ">":
+        token = token[1:-1]
+    facility, dot, severity = token.partition(".")
+    return bool(dot) and facility in _FACILITIES and severity in _SEVERITIES
+
+
+def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None:
+    """Parse ``[host] [facility.severity] program[pid]: message``.
+
+    The host may be left out when the program has a ``/`` or ``[pid]`` (a bare Postfix
+    line); the ``facility.severity`` token is only looked for after a host.
+    """
     first, _, after_first = rest.partition(" ")
     tag = _split_program(first)
     if tag is not None and ("/" in first or "[" in first):
@@ -278,7 +123,12 @@ def _host_program_message(
     second, _, message = after_first.partition(" ")
     tag = _split_program(second)
     if tag is None:
-        return None
+        if not _is_priority(second):
+            return None
+        third, _, message = message.partition(" ")
+        tag = _split_program(third)
+        if tag is None:
+            return None
     return SyslogLine(timestamp, first or None, tag[0], tag[1], message)
 
 
@@ -317,9 +167,17 @@ def split_syslog(
         (see :func:`resolve_year`).
     :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164,
         ISO 8601 without an offset); ``None`` is UTC.
+    :returns: the parts; ``None`` also for a CRI partial fragment (tag ``P``, see
+        :mod:`processor.parse.container`), which is never classified alone.
     :raises TimeZoneError: ``source_timezone`` is not an IANA zone name.
     """
-    zone = source_timezone
+    return _split(line, reference_time, source_timezone, wrapped=False)
+
+
+def _split(
+    line: str, reference_time: float, zone: str | None, *, wrapped: bool
+) -> SyslogLine | None:
+    """:func:`split_syslog`; ``wrapped``: ``line`` is a container line's content (one level)."""
     if line.startswith("<"):
         close = line.find(">", 1, 5)
         if close < 0:
@@ -328,19 +186,86 @@ def split_syslog(
         if line.startswith("1 "):
             return _rfc5424(line[2:], zone)
     head = line[:4]
-    if head[:3] in _MONTHS and len(line) > 16:
+    if head[:3] in MONTHS and len(line) > 16:
         return _bsd_line(line, reference_time, zone)
     if head.isdigit():
         if line[4:5] == "-":
-            if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
-                date, _, line = line.partition(" ")
-                clock, _, rest = line.partition(" ")
-                return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
-            stamp, _, rest = line.partition(" ")
-            return _host_program_message(rest, iso_timestamp(stamp, zone))
-        if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ..."
+            return _iso_line(line, reference_time, zone, wrapped=wrapped)
+        if line[4:5] == " ":  # "2026 Nov 29 10:00:01 host ...": syslog-ng year-first
             return _bsd_line(line[5:], reference_time, zone, year=int(head))
+        return _epoch_line(line)
+    if head[:3] in _WEEKDAYS and head[3:4] == " ":
+        return _full_line(line, zone)
     return _host_program_message(line, None)
+
+
+def _iso_line(
+    line: str, reference_time: float, zone: str | None, *, wrapped: bool
+) -> SyslogLine | None:
+    """``2026-11-29T10:00:01[.f][zone] host program[pid]: message`` (rsyslog, syslog-ng,
+    ``journalctl -o short-iso``/``short-iso-precise``), ``2026-11-29 10:00:01 host ...``,
+    or a container runtime's time before a whole line (:func:`_container_line`)."""
+    if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
+        date, _, line = line.partition(" ")
+        clock, _, rest = line.partition(" ")
+        return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
+    stamp, _, rest = line.partition(" ")
+    timestamp = iso_timestamp(stamp, zone)
+    split = _host_program_message(rest, timestamp)
+    if split is not None or wrapped:
+        return split
+    return _container_line(rest, timestamp, reference_time, zone)
+
+
+def _container_line(
+    rest: str, outer: str | None, reference_time: float, zone: str | None
+) -> SyslogLine | None:
+    """A line behind a container runtime's time (``rest``: what follows that time).
+
+    - CRI (Kubernetes ``/var/log/containers/*.log``): ``stdout F <line>``, ``stderr F
+      <line>``; a partial fragment (``P``) is refused (:mod:`processor.parse.container`);
+    - ``docker logs --timestamps``, ``kubectl logs --timestamps``: ``<line>``.
+
+    ``<line>`` is any prefix this module reads (Postfix's own ``postlog`` writes
+    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``maillog_file = /dev/stdout``), one
+    level deep.
+
+    The runtime's time wins over the line's own: it is RFC 3339 with a zone and a year,
+    and nanosecond-precise (Go's ``RFC3339Nano`` drops trailing zeros, so fewer digits
+    are still exact), while the line's own stamp is usually RFC 3164 (no zone, no year)
+    and at best microseconds; both come from the same host clock, the runtime's a pipe
+    read later. The line's own stamp is used only when the runtime's does not parse.
+    """
+    stream, _, after = rest.partition(" ")
+    if stream in CRI_STREAMS:
+        field, _, content = after.partition(" ")
+        tags = cri_tags(field)
+        if tags is None or tags.partial:
+            return None
+        rest = content
+    inner = _split(rest, reference_time, zone, wrapped=True)
+    if inner is None or outer is None:
+        return inner
+    return inner._replace(timestamp=outer)
+
+
+def _epoch_line(line: str) -> SyslogLine | None:
+    """``1795946400.123456 host program[pid]: message`` (``journalctl -o short-unix``)."""
+    stamp, _, rest = line.partition(" ")
+    timestamp = epoch_timestamp(stamp)
+    if timestamp is None:
+        return _host_program_message(line, None)
+    return _host_program_message(rest, timestamp)
+
+
+def _full_line(line: str, zone: str | None) -> SyslogLine | None:
+    """``Sun 2026-11-29 10:00:01 CET host program[pid]: message`` (``journalctl -o
+    short-full``); the zone abbreviation is read by :func:`zoned_wall_time`."""
+    parts = line.split(" ", 4)
+    if len(parts) < 5 or parts[1][4:5] != "-" or parts[1][7:8] != "-" or parts[2][2:3] != ":":
+        return _host_program_message(line, None)  # a host named like a weekday
+    _weekday, date, clock, abbreviation, rest = parts
+    return _host_program_message(rest, zoned_wall_time(date, clock, abbreviation, zone))
 
 
 def _bsd_line(
@@ -353,7 +278,7 @@ def _bsd_line(
     if len(clock) == 4 and clock.isdigit():  # "Nov 29 2026 10:00:01"
         year = int(clock)
         clock, _, rest = rest.partition(" ")
-    if month not in _MONTHS or clock[2:3] != ":" or clock[5:6] != ":":
+    if month not in MONTHS or clock[2:3] != ":" or clock[5:6] != ":":
         return None
     # A well-formed prefix with an impossible date ("Nov 31") keeps its line; the
     # timestamp is then unknown (None), as on the fast path.

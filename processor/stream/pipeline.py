@@ -266,9 +266,29 @@ class Pipeline:
 
     def _produce_failed(self, error: KafkaError) -> Exception:
         """What a synchronous produce error means: abort the transaction, or stop."""
-        if self._transactions is not None and error.txn_requires_abort():
-            return _AbortBatch(f"produce failed: {error.name()}: {error.str()}")
+        if self._transactions is not None:
+            if error.txn_requires_abort():
+                return _AbortBatch(f"produce failed: {error.name()}: {error.str()}")
+            if error.code() == KafkaError._STATE:
+                return self._transactional_state_error(error)
         return ProduceError(f"produce failed: {error.name()}: {error.str()}")
+
+    def _transactional_state_error(self, error: KafkaError) -> StreamError:
+        """Name the cause when a transactional producer refuses to produce (``_STATE``).
+
+        librdkafka refuses with "Erroneous state" once the producer has a fatal error,
+        most often ``PRODUCER_FENCED``/``_FENCED``: a newer instance with the same
+        ``transactional.id`` took over (KIP-98). The fatal error itself reaches
+        ``error_cb`` on the next poll; it is the better message for an operator.
+        """
+        self._producer.poll(0)
+        if self.events.failure is not None:
+            return self.events.failure
+        return ProduceError(
+            f"produce refused: {error.name()}: {error.str()}: the transactional producer is "
+            "in an error state (fenced by a newer instance with the same transactional.id, "
+            "or its transaction failed); this instance stops and its successor carries on"
+        )
 
     def _dead_letter(self, msg: Message, error_class: str, message: str) -> None:
         self._dead_letter_log.record(error_class, msg.topic(), msg.partition(), msg.offset())  # type: ignore[arg-type]

@@ -108,15 +108,24 @@ def source(msg: Any) -> tuple[int, int]:
     )
 
 
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
-    """Poll ``condition`` until it returns a truthy value; fails the test after ``timeout``."""
+def wait_until(
+    condition: Callable[[], Any],
+    what: str,
+    timeout: float = WAIT_SECONDS,
+    details: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``condition`` until it returns a truthy value; fails the test after ``timeout``.
+
+    :param details: called once on failure; its text (the state reached, the processors'
+        logs) is added to the assertion message, so a failure in CI can be diagnosed.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for: {what}")
+    raise AssertionError(f"gave up waiting for: {what}" + (f"\n{details()}" if details else ""))
 
 
 @dataclass

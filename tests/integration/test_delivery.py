@@ -138,6 +138,10 @@ def test_two_instances_share_partitions_and_survive_one_killed(kafka_broker: str
                     sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
                 ),
                 "survivor committed everything",
+                details=lambda: (
+                    f"committed: {committed(kafka_broker, group, topic, PARTITIONS)}\n"
+                    f"survivor's log:\n{b.logs()}\nkilled instance's log:\n{a.logs()}"
+                ),
             )
         finally:
             if a.process.poll() is None:

@@ -49,6 +49,7 @@ def row(
 
 BOUNCED, EXPIRED, DEFERRED = DeliveryStatus.BOUNCED, DeliveryStatus.EXPIRED, DeliveryStatus.DEFERRED
 HARD, SOFT = Verdict.HARD, Verdict.SOFT
+UNKNOWN_STATUS = DeliveryStatus.UNKNOWN
 
 CASES = {
     "postfix-dsn-two-recipients.eml": [
@@ -164,6 +165,31 @@ CASES = {
     "localized-delay-fr.eml": [
         row("rene@example.fr", DEFERRED, None, None, SOFT, Reason.UNDETERMINED)
     ],
+    # Amazon SES did not try these addresses: they are on the account's suppression list
+    # (bounce sub-type OnAccountSuppressionList) or SES's global one (Suppressed); reason
+    # suppressed, hard, as for the SES JSON notification (were user_unknown and, for the
+    # "history of bouncing as an invalid address" wording, address_invalid)
+    "ses-suppression-list.eml": [
+        row("ines@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.SUPPRESSED),
+        row("kurt@example.net", BOUNCED, "5.1.1", 550, HARD, Reason.SUPPRESSED),
+    ],
+    # a person forwarded a Postfix DSN as an attachment: the attached report is the
+    # evidence; the addresses in the person's own words (a colleague's) are not recipients
+    # (was dead-lettered as unrecognised)
+    "forwarded-bounce-attached.eml": [
+        row("olaf@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN)
+    ],
+    # an Exchange inbox rule's reply ("this mailbox is no longer monitored", no automatic-reply
+    # subject, bounce-like wording): X-MS-Exchange-Inbox-Rules-Loop says what it is; the
+    # addresses it suggests are not failed recipients (were two hard, undetermined records)
+    "inbox-rule-reply.eml": [
+        row("kim@example.com", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, Reason.AUTO_REPLY)
+    ],
+    # a help desk's ticket receipt (Auto-Submitted: auto-generated, In-Reply-To our message,
+    # no bounce wording): an automatic reply (was dead-lettered as unrecognised)
+    "ticket-acknowledgement.eml": [
+        row("support@example.net", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, Reason.AUTO_REPLY)
+    ],
     "forwarded-report-iso2022jp.eml": [
         row("walter@example.jp", EXPIRED, "4.0.0", 421, SOFT, Reason.NETWORK_ERROR)
     ],
@@ -175,8 +201,22 @@ def test_bounce_formats(name: str) -> None:
     assert [summary(r) for r in records(name)] == CASES[name]
 
 
+SKIPPED = {
+    # a read receipt (RFC 8098 MDN): the message was delivered, then displayed; not a
+    # delivery outcome (was dead-lettered as unrecognised)
+    "read-receipt-mdn.eml": 1,
+}
+"""Emails that are not delivery outcomes: no record, no error, this many skipped."""
+
+
+@pytest.mark.parametrize("name", sorted(SKIPPED))
+def test_emails_that_are_skipped(name: str) -> None:
+    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
+    assert (result.records, result.errors, result.skipped) == ([], [], SKIPPED[name])
+
+
 def test_every_fixture_is_covered() -> None:
-    covered = set(CASES) | {
+    covered = set(CASES) | set(SKIPPED) | {
         "arf-abuse.eml", "jmrp-complaint.eml", "vacation-auto-reply.eml", "ses-sns-email.eml",
         "ses-sns-email-folded.eml", "not-a-bounce.eml", "unsubscribe-request.eml",
         "auto-reply-names-colleagues.eml",
@@ -316,3 +356,25 @@ def test_records_match_the_published_schema() -> None:
     for path in [*FIXTURES.glob("*.eml"), *platforms.glob("*.json")]:
         for record in enrich_payload(path.read_bytes(), reference_time=REFERENCE_TIME).records:
             jsonschema.validate(orjson.loads(serialize(record)), schema)
+
+
+def test_a_suppressed_address_is_suppressed_by_the_report() -> None:
+    ines, _ = records("ses-suppression-list.eml")
+    assert (ines.rule_id, ines.action) == ("report.suppressed", Action.SUPPRESS)
+    assert ines.diagnostic is not None and "suppression list for your account" in ines.diagnostic
+
+
+def test_other_wording_about_suppression_lists_is_not_a_suppression() -> None:
+    # a remote server's own reply mentioning a list is the remote's refusal, read by the rules
+    raw = (FIXTURES / "ses-suppression-list.eml").read_bytes()
+    raw = raw.replace(b"Amazon SES did not send the message to this address\n because it is on",
+                      b"User unknown; this address\n is on")  # fmt: skip
+    ines, kurt = records_of(raw)
+    assert (ines.reason, ines.verdict) == (Reason.USER_UNKNOWN, HARD)
+    assert kurt.reason is Reason.SUPPRESSED
+
+
+def records_of(raw: bytes) -> list[EnrichedRecord]:
+    result = enrich_payload(raw, reference_time=REFERENCE_TIME)
+    assert result.errors == [], result.errors
+    return result.records

@@ -173,3 +173,145 @@ def test_redacted_arf_report_gives_one_record_without_recipient() -> None:
     (event,) = parse_email(raw)
     assert event.recipient is None
     assert event.preset_reason is Reason.COMPLAINT
+
+
+# ------------------------------------------------- read receipts (RFC 8098)
+
+MDN = "read-receipt-mdn.eml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"Subject: Read:", b"Subject: Read:"),  # report type and part both say so
+        # the UTF-8 form (RFC 6533 section 6)
+        (b"Content-Type: message/disposition-notification;",
+         b"Content-Type: message/global-disposition-notification;"),
+        # a client that labels the report type but not the part
+        (b"Content-Type: message/disposition-notification;", b"Content-Type: text/plain;"),
+        # a client that sends the part in a multipart/mixed
+        (b"Content-Type: multipart/report; report-type=disposition-notification;",
+         b"Content-Type: multipart/mixed;"),
+    ],
+)  # fmt: skip
+def test_read_receipts_are_not_delivery_outcomes(old: bytes, new: bytes) -> None:
+    original = (FIXTURES / MDN).read_bytes()
+    assert old in original
+    raw = original.replace(old, new)
+    assert parse_email(raw) == []
+    result = enrich_payload(raw)
+    assert (result.records, result.errors, result.skipped) == ([], [], 1)
+
+
+def test_a_receipt_without_its_disposition_part_is_unrecognised() -> None:
+    # neither the report type nor the part: an ordinary message about a receipt
+    raw = (FIXTURES / MDN).read_bytes()
+    raw = raw.replace(
+        b"multipart/report; report-type=disposition-notification;", b"multipart/mixed;"
+    )
+    raw = raw.replace(b"message/disposition-notification;", b"text/plain;")
+    with pytest.raises(UnrecognisedPayloadError):
+        parse_email(raw)
+
+
+def test_a_bounce_returning_a_read_receipt_is_still_a_bounce() -> None:
+    # the returned message (an attached message/rfc822) is a receipt: its parts are not ours
+    receipt = (FIXTURES / MDN).read_bytes()
+    bounce = (FIXTURES / "postfix-dsn-two-recipients.eml").read_bytes()
+    head, _, _ = bounce.rpartition(b"--4F3C2A1B9D.1796032805/mx1.example.net--")
+    cut = head.rfind(b"--4F3C2A1B9D.1796032805/mx1.example.net\n")
+    raw = (
+        head[:cut]
+        + b"--4F3C2A1B9D.1796032805/mx1.example.net\nContent-Type: message/rfc822\n\n"
+        + receipt
+        + b"\n--4F3C2A1B9D.1796032805/mx1.example.net--\n"
+    )
+    events = parse_email(raw)
+    assert [(e.recipient, e.status) for e in events] == [
+        ("alice@example.com", DeliveryStatus.BOUNCED),
+        ("carol@example.com", DeliveryStatus.BOUNCED),
+    ]
+
+
+# -------------------------------- automatic replies that used to be missed
+
+
+def test_inbox_rule_reply_is_an_auto_reply_not_a_bounce() -> None:
+    record = only_record("inbox-rule-reply.eml")
+    assert (record.recipient, record.reason, record.action) == (
+        "kim@example.com", Reason.AUTO_REPLY, Action.NONE,
+    )  # fmt: skip
+    assert record.original_message == {"message_id": "<weekly-news-51@example.org>"}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"X-Autoreply: yes", b"X-Autorespond: vacation", b"Precedence: auto_reply"],
+)
+def test_responder_headers_come_before_the_bounce_reading(header: bytes) -> None:
+    # the body names addresses on lines of their own and says "will not be delivered"
+    raw = (FIXTURES / "inbox-rule-reply.eml").read_bytes()
+    raw = raw.replace(b"X-MS-Exchange-Inbox-Rules-Loop: kim@example.com", header)
+    assert [(e.recipient, e.preset_reason) for e in parse_email(raw)] == [
+        ("kim@example.com", Reason.AUTO_REPLY)
+    ]
+
+
+def test_without_a_responder_marker_the_rule_reply_reads_as_a_bounce() -> None:
+    # what the marker protects against: the suggested addresses taken as failed recipients
+    raw = (FIXTURES / "inbox-rule-reply.eml").read_bytes()
+    raw = raw.replace(b"X-MS-Exchange-Inbox-Rules-Loop: kim@example.com\n", b"")
+    assert "orders@example.com" in [e.recipient for e in parse_email(raw)]
+
+
+def test_ticket_acknowledgement_is_an_auto_reply() -> None:
+    record = only_record("ticket-acknowledgement.eml")
+    assert (record.recipient, record.reason, record.verdict) == (
+        "support@example.net", Reason.AUTO_REPLY, Verdict.UNKNOWN,
+    )  # fmt: skip
+    assert record.rule_id == "report.auto_reply"
+
+
+TICKET = "ticket-acknowledgement.eml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a ticket subject without a reference to our message
+        (b"In-Reply-To: <weekly-news-51@example.org>\nReferences: <weekly-news-51@example.org>\n",
+         b""),
+        # a reference without a ticket subject, marked only by X-Auto-Response-Suppress
+        (b"Subject: [Ticket #48213] Request received: Weekly news 51\n"
+         b"Date: Fri, 18 Dec 2026 08:10:39 +0000\n",
+         b"Subject: Re: Weekly news 51\nDate: Fri, 18 Dec 2026 08:10:39 +0000\n"),
+        (b"Auto-Submitted: auto-generated\nX-Auto-Response-Suppress: All\n", b"Precedence: bulk\n"),
+    ],
+)  # fmt: skip
+def test_ticket_acknowledgement_markers(old: bytes, new: bytes) -> None:
+    original = (FIXTURES / TICKET).read_bytes()
+    assert old in original
+    (event,) = parse_email(original.replace(old, new))
+    assert event.preset_reason is Reason.AUTO_REPLY
+
+
+def test_a_message_without_an_automatic_marker_is_not_an_acknowledgement() -> None:
+    raw = (FIXTURES / TICKET).read_bytes()
+    raw = raw.replace(b"Auto-Submitted: auto-generated\nX-Auto-Response-Suppress: All\n", b"")
+    with pytest.raises(UnrecognisedPayloadError):
+        parse_email(raw)
+
+
+def test_an_automatic_message_with_bounce_wording_is_not_an_acknowledgement() -> None:
+    # a failure notice whose recipient could not be found stays unrecognised (dead-lettered,
+    # nothing lost) rather than read as a harmless receipt
+    raw = (
+        (FIXTURES / TICKET)
+        .read_bytes()
+        .replace(
+            b"thank you for contacting us.",
+            b"your message could not be delivered to one or more recipients.",
+        )
+    )
+    with pytest.raises(UnrecognisedPayloadError):
+        parse_email(raw)

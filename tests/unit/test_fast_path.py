@@ -1,6 +1,8 @@
 """The fast path (processor.fast_path) gives exactly what the general path gives.
 
-For every single-line input of the fixture tables and for generated Postfix lines:
+For every single-line input of the fixture tables (every format: RFC 3164, RFC 5424, ISO
+8601 and container prefixes, shipper JSON records), for generated Postfix lines and for
+the relay corpus wrapped in every prefix and shipper record:
 the record :func:`enrich_common_line` builds equals the record of the general path
 (``parse_payload`` + ``enrich_event``), on the first sight of an outcome (cache miss)
 and on the next (cache hit); the stream's bytes, key and labels from
@@ -13,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import orjson
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -47,7 +50,7 @@ def _fixture_lines() -> list[bytes]:
     for path in sorted(FIXTURES.glob("*.yaml")):
         for case in yaml.safe_load(path.read_text()):
             text = case["input"].rstrip("\n")
-            if "\n" not in text and "\r" not in text and text[:1].isalpha():  # one line
+            if "\n" not in text and "\r" not in text:  # one line, any format
                 lines.append(text.encode())
     return lines
 
@@ -256,7 +259,100 @@ def test_relay_corpus_lines_same_on_both_paths(zone: str | None) -> None:
     policy = _fresh_policy()
     taken = 0
     for line in CORPUS_LINES:
-        if line[:1].isalpha() and _assert_same(line, policy, zone):
+        if _assert_same(line, policy, zone):
             assert _assert_same(line, policy, zone)  # and again from the cached outcome
             taken += 1
     assert taken > 150
+
+
+def _rfc3164(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
+    """(stamp, host, program[pid], message) of an RFC 3164 line of the corpus."""
+    if not line[:1].isalpha():
+        return None
+    stamp, host, rest = line[:15], line[16:].partition(b" ")[0], line[16:].partition(b" ")[2]
+    tag, sep, message = rest.partition(b": ")
+    return (stamp, host, tag, message) if sep and b"[" in tag else None
+
+
+def _wrapped(line: bytes, how: str) -> bytes | None:
+    """``line`` (RFC 3164) as another prefix or shipper record would carry it."""
+    parts = _rfc3164(line)
+    if parts is None:
+        return None
+    stamp, host, tag, message = parts
+    program, _, pid = tag.rstrip(b"]").partition(b"[")
+    iso = b"2026-11-29T10:00:01.123456+01:00"
+    text = line.decode("utf-8", "replace")
+    wrappers = {
+        "rfc5424": b"<22>1 " + iso + b" " + host + b" " + program + b" " + pid + b" - - " + message,
+        "iso": iso + b" " + host + b" " + tag + b": " + message,
+        "cri": b"2026-11-29T10:00:01.123456789Z stdout F " + line,
+        "docker-timestamps": b"2026-11-29T10:00:01.123456789Z " + line,
+        "facility": stamp + b" " + host + b" mail.info " + tag + b": " + message,
+        "fluent-bit": orjson.dumps({"date": 1796032801.25, "log": text + "\n"}),
+        "filebeat": orjson.dumps(
+            {"@timestamp": "2026-11-29T09:00:01.000Z", "message": text, "host": {"name": "mx9"}}
+        ),
+        "journald": orjson.dumps(
+            {
+                "MESSAGE": message.decode("utf-8", "replace"),
+                "SYSLOG_IDENTIFIER": program.decode(),
+                "_PID": pid.decode(),
+                "_HOSTNAME": host.decode(),
+                "__REALTIME_TIMESTAMP": "1796032801123456",
+            }
+        ),
+    }
+    return wrappers[how]
+
+
+WRAPPINGS = [
+    "rfc5424", "iso", "cri", "docker-timestamps", "facility", "fluent-bit", "filebeat", "journald"
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", WRAPPINGS)
+def test_wrapped_corpus_lines_same_on_both_paths(how: str) -> None:
+    policy = _fresh_policy()
+    taken = 0
+    for line in CORPUS_LINES:
+        wrapped = _wrapped(line, how)
+        if wrapped is not None and _assert_same(wrapped, policy, "Europe/Paris"):
+            assert _assert_same(wrapped, policy, "Europe/Paris")  # from the cached outcome
+            taken += 1
+    assert taken > 150  # the relay corpus's delivery lines take the fast path in every form
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # not one split the general path reads the same way: the general path decides
+        b" Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<a@example.com>, relay=none, "
+        b"delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (Host not found)",
+        b"\xef\xbb\xbf<22>1 2026-11-29T10:00:01Z mx1 postfix/smtp 1 - - 4F3C2A1B9D: "
+        b"to=<a@example.com>, relay=none, delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
+        b'{"message": "4F3C2A1B9D: to=<a@example.com>, relay=none, delay=1, delays=0/0/0/1, '
+        b'dsn=5.4.4, status=bounced (x)", "recipient": "b@example.com"}',
+        b'{"log": "Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<a@example.com>, '
+        b"relay=none, delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)\\nNov 29 10:00:02 "
+        b"mx1 postfix/smtp[1]: 4F3C2A1B9E: to=<b@example.com>, relay=none, delay=1, "
+        b'delays=0/0/0/1, dsn=5.4.4, status=bounced (x)"}',
+        b"2026-11-29T10:00:01.1Z stdout P Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: "
+        b"to=<a@example.com>, relay=none, delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
+        b"2026-11-29T10:00:01Z mx1 postfix/smtp[1]: NOQUEUE: to=<a@example.com>, relay=none, "
+        b"delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
+    ],
+    ids=[
+        "leading-space",
+        "bom",
+        "generic-event",
+        "two-lines-in-a-record",
+        "cri-partial",
+        "noqueue",
+    ],
+)
+def test_payloads_the_fast_path_leaves_to_the_general_path(payload: bytes) -> None:
+    policy = _fresh_policy()
+    assert enrich_common_line(payload, policy, REFERENCE_TIME) is None
+    assert serialize_common_line(payload, policy, REFERENCE_TIME) is None
+    assert policy.outcomes == {}

@@ -7,9 +7,11 @@ import pytest
 from confluent_kafka import KafkaError
 from prometheus_client import CollectorRegistry
 
+from processor.stream.config import KafkaConfig, Settings
 from processor.stream.health import HealthState
-from processor.stream.kafka_io import ClientEvents, FatalKafkaError, output_headers
+from processor.stream.kafka_io import ClientEvents, FatalKafkaError, ProduceError, output_headers
 from processor.stream.metrics import Metrics
+from processor.stream.pipeline import Pipeline
 
 
 def _events() -> tuple[ClientEvents, HealthState, CollectorRegistry]:
@@ -83,3 +85,29 @@ def test_output_headers_carry_source_coordinates() -> None:
         ("bounce-processor.source.partition", b"3"),
         ("bounce-processor.source.offset", b"1234"),
     ]
+
+
+def _exactly_once_pipeline() -> Pipeline:
+    """A real exactly-once pipeline whose clients never connect (nothing listens on port 9)."""
+    registry = CollectorRegistry()
+    settings = Settings(guarantee="exactly-once", instance_id="pod-0", group_id="g")
+    kafka = KafkaConfig({"bootstrap.servers": "127.0.0.1:9"})
+    metrics = Metrics(registry, version="v", classifier_version="c")
+    return Pipeline(settings, kafka, metrics, HealthState())
+
+
+def test_refused_transactional_produce_names_the_fencing_not_the_state() -> None:
+    pipeline = _exactly_once_pipeline()
+    error = pipeline._produce_failed(KafkaError(KafkaError._STATE, "Erroneous state"))
+    assert isinstance(error, ProduceError)
+    assert "fenced by a newer instance with the same transactional.id" in str(error)
+    assert str(error).startswith("produce refused: _STATE: Erroneous state")
+
+
+def test_refused_transactional_produce_reports_the_latched_fatal_error() -> None:
+    pipeline = _exactly_once_pipeline()
+    fenced = KafkaError(KafkaError._FENCED, "fenced by a newer instance", fatal=True)
+    pipeline.events.error_cb("producer")(fenced)
+    error = pipeline._produce_failed(KafkaError(KafkaError._STATE, "Erroneous state"))
+    assert isinstance(error, FatalKafkaError)
+    assert str(error) == "producer: _FENCED: fenced by a newer instance"

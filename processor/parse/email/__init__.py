@@ -9,7 +9,12 @@ Accepted:
 - Amazon SES notifications delivered by email (SNS email subscriptions);
 - ARF feedback reports (RFC 5965) and unsubscribe requests (RFC 2369 mailto) -> reason
   ``complaint``;
-- automatic replies (RFC 3834) -> reason ``auto_reply``.
+- automatic replies (RFC 3834, responders' own headers, Exchange inbox-rule
+  replies, help-desk ticket receipts) -> reason ``auto_reply``;
+- a bounce a person forwarded as an attachment (``message/rfc822``) -> the
+  attached bounce's events (:mod:`processor.parse.email.forwarded`);
+- read receipts (RFC 8098 message disposition notifications) -> no event: the
+  email is not a delivery outcome, and the caller counts it as skipped.
 
 Complaints and automatic replies are not bounces: their verdict is
 ``unknown`` and their action ``none``.
@@ -27,13 +32,18 @@ from email.message import Message
 
 from processor.errors import InvalidEventError, PayloadError, UnrecognisedPayloadError
 from processor.model import DeliveryEvent, Reason
-from processor.parse.email.bounce import delivery_reports, outcomes_from_email
+from processor.parse.email.bounce import delivery_reports, looks_like_bounce, outcomes_from_email
 from processor.parse.email.dsn import DsnReport, strip_address_type
 from processor.parse.email.events import (
     EmailContext,
     RecipientOutcome,
     build_event,
     email_identity,
+)
+from processor.parse.email.forwarded import (
+    MAX_FORWARD_DEPTH,
+    attached_bounces,
+    says_forwarded,
 )
 from processor.parse.email.message import (
     MAX_EMAIL_BYTES,
@@ -50,7 +60,9 @@ from processor.parse.email.original import (
 from processor.parse.email.reports import (
     Feedback,
     declares_auto_reply,
+    is_acknowledgement,
     is_auto_reply,
+    is_disposition_notification,
     parse_feedback,
     unsubscribe_request,
 )
@@ -147,8 +159,10 @@ def _auto_reply(message: Message, context: EmailContext) -> list[DeliveryEvent]:
     return [build_event(context, outcome)]
 
 
-def _parse(raw: bytes) -> list[DeliveryEvent]:
-    received = message = load_message(raw)
+def _read(received: Message, raw: bytes) -> list[DeliveryEvent] | None:
+    """The events of one email (the one received, or a bounce attached to it); ``None``
+    when it is neither a bounce, a feedback report nor an automatic reply."""
+    message = received
     text = first_text(message)
     cut = returned_start(text)
     pasted = forwarded_report(message, text, cut)
@@ -159,6 +173,8 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
     notice = text[: min(cut, MAX_NOTICE_CHARS)]
     returned = returned_message(message, text, cut)
     reports = delivery_reports(message)
+    if not reports and is_disposition_notification(message):
+        return []  # a read receipt: the message was delivered and then read (RFC 8098)
     context = _context(received, raw, returned, reports)
     complaints = _complaints(message, context)
     if complaints is not None:
@@ -176,10 +192,41 @@ def _parse(raw: bytes) -> list[DeliveryEvent]:
         return _complaint_events(unsubscribe, context)
     if is_auto_reply(message):
         return _auto_reply(message, context)
-    raise UnrecognisedPayloadError(
-        "email is neither a bounce (no failed recipient found), a feedback report "
-        "nor an automatic reply"
-    )
+    if is_acknowledgement(message) and not looks_like_bounce(message, notice):
+        return _auto_reply(message, context)  # a help desk's ticket receipt
+    return None
+
+
+def _read_forwarded(message: Message, raw: bytes, depth: int) -> list[DeliveryEvent] | None:
+    """Read ``message``, or the bounces a person forwarded in it as attachments.
+
+    A forward's subject ("Fwd:", "FW:") sends the reading to the attachments
+    first; otherwise the email itself is read first and its attached bounces
+    only when it is nothing recognised (:mod:`processor.parse.email.forwarded`).
+    Each attached bounce is read with its own Message-ID and Date, so a bounce
+    received both directly and forwarded gives the same ``event_id``.
+    """
+    attached = attached_bounces(message) if depth < MAX_FORWARD_DEPTH else []
+    if not (attached and says_forwarded(message)):
+        events = _read(message, raw)
+        if events is not None or not attached:
+            return events
+    found: list[DeliveryEvent] | None = None
+    for bounce in attached:
+        events = _read_forwarded(bounce, raw, depth + 1)
+        if events is not None:
+            found = (found or []) + events
+    return found
+
+
+def _parse(raw: bytes) -> list[DeliveryEvent]:
+    events = _read_forwarded(load_message(raw), raw, 0)
+    if events is None:
+        raise UnrecognisedPayloadError(
+            "email is neither a bounce (no failed recipient found), a feedback report "
+            "nor an automatic reply"
+        )
+    return events
 
 
 def parse_email(raw: bytes) -> list[DeliveryEvent]:
@@ -187,7 +234,9 @@ def parse_email(raw: bytes) -> list[DeliveryEvent]:
 
     :param raw: the email bytes (any line ends, any charsets; at most
         :data:`MAX_EMAIL_BYTES` are read).
-    :returns: the events, in the order the email lists the recipients.
+    :returns: the events, in the order the email lists the recipients; empty when
+        the email is a notification that is not a delivery outcome (a read receipt,
+        an SES notification of a sending or opening event): count it as skipped.
     :raises UnrecognisedPayloadError: the email is neither a bounce, a
         feedback report nor an automatic reply (no recipient could be found).
     :raises InvalidEventError: the email could not be parsed at all.

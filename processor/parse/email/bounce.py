@@ -19,7 +19,13 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from processor.parse.email.diagnostic import error_line, from_prose, introduced_error
+from processor.model import Reason
+from processor.parse.email.diagnostic import (
+    error_line,
+    from_prose,
+    introduced_error,
+    platform_suppression,
+)
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
 from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
@@ -31,7 +37,7 @@ from processor.parse.email.recipients import (
     generated_from,
 )
 
-__all__ = ["delivery_reports", "looks_like_bounce", "outcomes_from_email"]
+__all__ = ["delivery_reports", "is_bounce_sender", "looks_like_bounce", "outcomes_from_email"]
 
 _DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
 _BOUNCE_SENDER = re.compile(
@@ -61,10 +67,15 @@ def delivery_reports(message: Message) -> list[DsnReport]:
     ]
 
 
+def is_bounce_sender(address: str) -> bool:
+    """True for a mailer daemon's address (``MAILER-DAEMON@``, ``postmaster@``, ``bounce@`` ...)."""
+    return _BOUNCE_SENDER.match(address) is not None
+
+
 def looks_like_bounce(message: Message, notice: str) -> bool:
     """True when the sender, subject, headers or wording say this is a non-delivery notice."""
     sender = (header_addresses(message, "From") or [""])[0]
-    if _BOUNCE_SENDER.match(sender) or header_text(message, "X-Failed-Recipients"):
+    if is_bounce_sender(sender) or header_text(message, "X-Failed-Recipients"):
         return True
     subject = header_text(message, "Subject") or ""
     if _BOUNCE_WORDS.search(subject) or _BOUNCE_WORDS.search(notice[:5_000]):
@@ -144,6 +155,9 @@ def outcomes_from_email(
     :param reports: its parsed delivery-status parts.
     """
     outcomes = _outcomes(message, notice, returned, reports)
+    for outcome in outcomes:  # Amazon SES: "... because it is on the suppression list ..."
+        if platform_suppression(outcome.diagnostic):
+            outcome.preset_reason = Reason.SUPPRESSED
     if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
         for outcome in outcomes:
             # wording inside the recipient's own error is left to the text rules

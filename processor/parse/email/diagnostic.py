@@ -23,6 +23,7 @@ __all__ = [
     "from_prose",
     "introduced_error",
     "lead_in_diagnostic",
+    "platform_suppression",
 ]
 
 MAX_DIAGNOSTIC_CHARS = 1_500
@@ -165,3 +166,29 @@ def from_prose(block: str) -> ProseDiagnostic:
         text = f"{text} (in reply to {command} command)"
     remote = f"{host.group(1)} [{host.group(2)}]" if host is not None else None
     return ProseDiagnostic(text, remote, reply is not None)
+
+
+# A sending platform saying it did not attempt delivery because the address is on its
+# suppression list. Amazon SES writes these sentences in the Diagnostic-Code of the DSN
+# it emails for a bounce of sub-type OnAccountSuppressionList (the account's list) or
+# Suppressed (its global list); its JSON notification names the sub-type
+# (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html,
+# https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html).
+_SUPPRESSION = re.compile(
+    r"(?:did not send the message to this address because it is on the"
+    r"(?: account-level)? suppression list|"
+    r"has suppressed sending to this address because)",
+    re.IGNORECASE,
+)
+
+
+def platform_suppression(diagnostic: str | None) -> bool:
+    """True when ``diagnostic`` is a sending platform's refusal to send to a suppressed address.
+
+    Such an address was never tried: the platform skipped it because an earlier
+    message to it bounced hard or drew a complaint. Its reason is ``suppressed``
+    (hard), as for the same bounce received as an SES JSON notification.
+    """
+    if not diagnostic:
+        return False
+    return _SUPPRESSION.search(" ".join(diagnostic.split())) is not None

@@ -8,6 +8,9 @@
   https://learn.microsoft.com/en-us/defender-office-365/junk-mail-reporting-program).
 - Unsubscribe requests sent to a ``List-Unsubscribe`` mailto address (RFC 2369
   §3.2): complaints of type ``opt-out``, like the ARF type.
+- Message disposition notifications (read receipts, RFC 8098; RFC 6533 for the
+  ``message/global-disposition-notification`` form): a report on what a reader did
+  with a delivered message, not a delivery outcome (:func:`is_disposition_notification`).
 - Automatic replies (RFC 3834 §5: ``Auto-Submitted: auto-replied``; also the
   widespread non-standard ``X-Autoreply``, ``X-Autorespond``,
   ``Precedence: auto_reply`` headers and "Out of Office"/"Automatic reply"
@@ -28,7 +31,9 @@ from processor.parse.email.message import header_addresses, header_text, own_par
 __all__ = [
     "Feedback",
     "declares_auto_reply",
+    "is_acknowledgement",
     "is_auto_reply",
+    "is_disposition_notification",
     "parse_feedback",
     "unsubscribe_request",
 ]
@@ -151,21 +156,57 @@ def unsubscribe_request(message: Message) -> Feedback | None:
     return Feedback("opt-out", [sender], None, None, "unsubscribe request")
 
 
+_MDN_TYPES = ("message/disposition-notification", "message/global-disposition-notification")
+
+
+def is_disposition_notification(message: Message) -> bool:
+    """True when ``message`` is a message disposition notification (a read receipt).
+
+    RFC 8098 §3: ``multipart/report; report-type=disposition-notification`` whose
+    second part is ``message/disposition-notification`` (``Final-Recipient``,
+    ``Disposition: manual-action/MDN-sent-manually; displayed`` ...); RFC 6533 §6
+    adds the UTF-8 ``message/global-disposition-notification``. Either the report
+    type or such a part is enough (clients get one or the other wrong). The parts of
+    an attached ``message/rfc822`` are not looked at.
+    """
+    if message.get_content_type() == "multipart/report":
+        value = message.get_param("report-type", "")
+        report_type = (value[2] if isinstance(value, tuple) else str(value)).strip().lower()
+        if report_type in ("disposition-notification", "global-disposition-notification"):
+            return True
+    return any(part.get_content_type() in _MDN_TYPES for part in own_parts(message))
+
+
+def _explicit_marker(message: Message) -> bool:
+    """A header only automatic responders write (bounces never carry these)."""
+    if header_text(message, "X-Autoreply") or header_text(message, "X-Autorespond"):
+        return True
+    if header_text(message, "X-MS-Exchange-Inbox-Rules-Loop"):  # an Exchange inbox rule's reply
+        return True
+    return (header_text(message, "Precedence") or "").lower() == "auto_reply"
+
+
 def declares_auto_reply(message: Message) -> bool:
-    """True when the subject itself says automatic reply and no mailer daemon sent ``message``.
+    """True when the subject or a responder's own header says automatic reply, and no
+    mailer daemon sent ``message``.
 
     Bounces carry ``Auto-Submitted: auto-replied`` too (RFC 3464 §6.2), so that
     header alone cannot put an automatic reply before the bounce reading; a
     subject such as "Automatic reply: ...", "Out of Office: ..." or
     "Abwesenheitsnotiz" (what Exchange, Outlook and RFC 3834 §3.1.5 responders
-    write) can: the body of such a reply ("messages to this address will not be
-    delivered to me; please write to <colleague>") names other people's addresses
-    that are not failed recipients. The caller asks only for an email with no
-    delivery-status part.
+    write) can, and so can the headers only responders write: ``X-Autoreply``,
+    ``X-Autorespond``, ``Precedence: auto_reply`` and Exchange's
+    ``X-MS-Exchange-Inbox-Rules-Loop`` (set on what a mailbox's inbox rule sends,
+    e.g. "this mailbox is no longer monitored"). The body of such a reply
+    ("messages to this address will not be delivered to me; please write to
+    <colleague>") names other people's addresses that are not failed recipients.
+    The caller asks only for an email with no delivery-status part.
     """
     sender = (header_addresses(message, "From") or [""])[0]
     if _BOUNCE_SENDER.match(sender):
         return False
+    if _explicit_marker(message):
+        return True
     return bool(_AUTO_SUBJECT.search(header_text(message, "Subject") or ""))
 
 
@@ -175,12 +216,47 @@ def is_auto_reply(message: Message) -> bool:
     if _BOUNCE_SENDER.match(sender):
         return False
     auto_submitted = (header_text(message, "Auto-Submitted") or "").lower()
-    if auto_submitted.startswith("auto-replied"):
-        return True
-    if header_text(message, "X-Autoreply") or header_text(message, "X-Autorespond"):
-        return True
-    precedence = (header_text(message, "Precedence") or "").lower()
-    if precedence == "auto_reply":
+    if auto_submitted.startswith("auto-replied") or _explicit_marker(message):
         return True
     subject = header_text(message, "Subject") or ""
     return bool(_AUTO_SUBJECT.search(subject))
+
+
+# A help desk's acknowledgement: "[Ticket #48213] Request received: ...", "Case 01234 created".
+_TICKET_SUBJECT = re.compile(
+    r"(?:\[[ \t]{0,3}(?:ticket|case|request|incident|issue|support)?[ \t:#-]{0,3}"
+    r"[0-9]{2,15}[ \t]{0,3}\]|"
+    r"\b(?:ticket|case|request|incident)[ \t]{0,3}(?:#|no\.?|id:?)?[ \t]{0,3}[0-9]{2,15}\b|"
+    r"request (?:received|created)|we(?:'ve| have) received your|"
+    r"has been (?:received|created|opened)|ticket (?:created|opened|received))",
+    re.IGNORECASE,
+)
+
+
+def is_acknowledgement(message: Message) -> bool:
+    """True when an automatic process answered a message: a help desk's ticket receipt.
+
+    Ticket systems acknowledge every incoming message, ours included, as an
+    automatic response marked ``Auto-Submitted: auto-generated`` (RFC 3834 §5.1:
+    any value but ``no`` means automatic) or ``X-Auto-Response-Suppress`` /
+    ``Precedence: bulk``. Accepted when an automatic marker comes with a reference
+    to the message answered (``In-Reply-To``/``References``) or a ticket subject
+    ("[Ticket #48213] Request received"), and no mailer daemon sent it. Bounces are
+    automatic too: the caller asks only once nothing in the email reads as a
+    delivery failure.
+    """
+    sender = (header_addresses(message, "From") or [""])[0]
+    if _BOUNCE_SENDER.match(sender):
+        return False
+    auto_submitted = (header_text(message, "Auto-Submitted") or "no").lower()
+    precedence = (header_text(message, "Precedence") or "").lower()
+    automatic = (
+        not auto_submitted.startswith("no")
+        or header_text(message, "X-Auto-Response-Suppress") is not None
+        or precedence in ("bulk", "junk")
+    )
+    if not automatic:
+        return False
+    answers = header_text(message, "In-Reply-To") or header_text(message, "References")
+    ticket = _TICKET_SUBJECT.search(header_text(message, "Subject") or "") is not None
+    return bool(answers) or ticket
