@@ -46,7 +46,7 @@ from processor.parse.exim_fields import (
     split_failure,
     unbracket,
 )
-from processor.parse.syslog import iso_timestamp
+from processor.parse.syslog import iso_timestamp, split_syslog
 
 __all__ = ["EXIM_PROGRAMS", "EximLine", "is_message_id", "parse_exim_message", "split_exim"]
 
@@ -108,19 +108,14 @@ def is_message_id(token: str) -> bool:
     )
 
 
-def _looks_like_syslog(rest: str) -> bool:
-    """``host program[pid]: ...`` or ``program[pid]: ...`` after an ISO stamp (rsyslog)."""
-    first, _, after = rest.partition(" ")
-    return first.endswith(":") or after.partition(" ")[0].endswith(":")
-
-
 def split_exim(line: str, zone: str | None) -> EximLine | None:
     """Split an Exim main log line; ``None`` when ``line`` is not one.
 
     A line is Exim's when it starts with ``YYYY-MM-DD hh:mm:ss`` (optionally
-    ``.ddd``), and then has an offset, a ``[pid]``, a message ID, or text that is
-    not a syslog ``host program[pid]:`` prefix (that shape is left to
-    :func:`processor.parse.syslog.split_syslog`).
+    ``.ddd``, an offset, a ``[pid]``) and then has a message ID, or other text
+    that :func:`processor.parse.syslog.split_syslog` cannot split (``SMTP
+    connection from ...``, ``Start queue run``): an rsyslog line stamped the same
+    way (``2026-11-29 10:00:01 mx1 postfix/smtp[1]: ...``) is left to it.
 
     :param zone: IANA zone name of a stamp without an offset (``None``: UTC).
     :raises TimeZoneError: ``zone`` is not an IANA zone name.
@@ -143,8 +138,9 @@ def split_exim(line: str, zone: str | None) -> EximLine | None:
     pid = None
     if token.startswith("[") and token.endswith("]") and token[1:-1].isdigit():
         pid, rest = token[1:-1], after
-    elif not offset and not is_message_id(token) and _looks_like_syslog(rest):
-        return None
+        token = rest.partition(" ")[0]
+    if not is_message_id(token) and split_syslog(line, 0.0, zone) is not None:
+        return None  # an ISO-stamped syslog line (rsyslog date-pgsql style): not Exim's
     return EximLine(iso_timestamp(f"{date}T{clock}{offset}", zone), pid, rest)
 
 

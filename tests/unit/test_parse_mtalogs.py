@@ -108,6 +108,10 @@ def test_rsyslog_iso_space_stamp_postfix_line_is_not_taken_for_exim() -> None:
     assert split_exim(line, None) is None
     (event,) = _events(line)
     assert event.source_format == "postfix"
+    facility = line.replace(" mx1 ", " mx1 mail.info ", 1)  # a facility.severity token
+    assert split_exim(facility, None) is None
+    (event,) = _events(facility)
+    assert (event.source_format, event.recipient) == ("postfix", "bob@example.com")
 
 
 def test_sendmail_recipients_get_distinct_stable_event_ids() -> None:
