@@ -162,7 +162,8 @@ class DeliveryEvent:
     Built by the parsers in :mod:`processor.parse`; every field except ``status``
     and ``source_format`` may be missing (``None``).
 
-    :param source_format: ``"postfix"``, ``"json"`` (the generic event schema),
+    :param source_format: ``"postfix"``, ``"exim"`` (Exim main log or Exim via
+        syslog), ``"sendmail"``, ``"json"`` (the generic event schema),
         ``"email"`` (a bounce email), or a sending platform's name (``"ses"``,
         ``"sendgrid"``, ``"mailgun"``, ``"postmark"``, ``"sparkpost"``).
     :param status: the MTA's own outcome.

@@ -38,9 +38,11 @@ from processor.parse.container import (
     refusal_message,
 )
 from processor.parse.email import looks_like_email, parse_email
+from processor.parse.exim import EXIM_PROGRAMS, parse_exim_message, split_exim
 from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.platforms import parse_platform
 from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
+from processor.parse.sendmail import is_sendmail, parse_sendmail_message
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
 from processor.parse.syslog import SyslogLine, split_syslog, zone_info
 
@@ -76,6 +78,8 @@ class ParsedPayload:
 
 
 def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> None:
+    if _other_mta_event(result, split, identity):  # Sendmail, Exim via syslog
+        return
     if daemon_of(split.program) is None:
         result.skipped += 1
         return
@@ -84,6 +88,35 @@ def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> 
         result.skipped += 1
     else:
         result.events.append(event)
+
+
+def _other_mta_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> bool:
+    """Parse a Sendmail or Exim syslog line into ``result``; False for other programs."""
+    if is_sendmail(split.program):
+        events = parse_sendmail_message(split, identity)
+    elif split.program in EXIM_PROGRAMS:
+        event = parse_exim_message(
+            split.message, split.timestamp, identity, host=split.host, program=split.program
+        )
+        events = [] if event is None else [event]
+    else:
+        return False
+    result.events.extend(events)
+    result.skipped += not events
+    return True
+
+
+def _exim_line(result: ParsedPayload, line: str, identity: bytes, zone: str | None) -> bool:
+    """Parse an Exim main log line into ``result``; False when ``line`` is not one."""
+    exim = split_exim(line, zone)
+    if exim is None:
+        return False
+    event = parse_exim_message(exim.message, exim.timestamp, identity)
+    if event is None:
+        result.skipped += 1
+    else:
+        result.events.append(event)
+    return True
 
 
 def _shipper_identity(split: SyslogLine) -> bytes:
@@ -206,6 +239,8 @@ def _parse_line(
     event = parse_delivery_line_fast(line, raw_line, reference_time, zone)
     if event is not None:
         result.events.append(event)
+        return
+    if _exim_line(result, line, raw_line, zone):  # Exim main log (processor.parse.exim)
         return
     split = split_syslog(line, reference_time, zone)
     if split is None:
