@@ -191,11 +191,6 @@ def test_classify_command_reads_a_mixed_file(tmp_path: Path) -> None:
     assert "records: 5  skipped lines: 1  lines with errors: 0" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="classifier gap: no text rule for a failed pipe/local transport (policy.md: "
-    "LMTP/pipe/local delivery failure is remote_system_error, soft); reported to the lead",
-)
 def test_exim_pipe_transport_failure_is_soft() -> None:
     line = (
         "2026-11-29 10:01:14 1tGa2o-000BcR-de ** |/usr/local/bin/handler <list@example.com> "
