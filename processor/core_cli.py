@@ -162,9 +162,9 @@ def classify_command(
 ) -> None:  # fmt: skip
     """Classify raw delivery events from FILEs (or stdin) into JSON Lines on stdout.
 
-    Each input line is one payload: a Postfix log line, a log shipper's JSON
-    record, a sending platform's webhook event, or a generic JSON delivery
-    event. A FILE that is one email (a bounce, feedback report or automatic
+    Each input line is one payload: a Postfix, Exim (main log) or Sendmail log
+    line, a log shipper's JSON record, a sending platform's webhook event, or a
+    generic JSON delivery event. A FILE that is one email (a bounce, feedback report or automatic
     reply, e.g. an .eml file) is classified as a whole. Exit status 1 when a
     line could not be processed (reported on stderr).
     """
