@@ -6,8 +6,9 @@
 (c) the output-shaped passthrough: loop (a) producing, for every message, a record of
     the processor's output shape instead of the input bytes: a precomputed enriched
     record (the JSON of one relay line, ~1.3 KB), the recipient key and the five output
-    headers built per message as the processor builds them. It is the ceiling of any
-    processor with this output contract in this loop shape: only classification is missing.
+    headers built per message as the processor builds them, compressed as the processor
+    compresses (LZ4). It is the ceiling of any processor with this output contract in
+    this loop shape: only classification is missing.
 
 Both read the same N log lines: by default a production relay's delivery log
 (``bench/log_mix.py``, the mix ``make bench`` classifies); ``--mix sample`` uses the
@@ -42,6 +43,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from processor.demo import sample_log_lines
 from processor.stream.broker import EmbeddedBroker, free_port
+from processor.stream.config import PRODUCER_DEFAULTS
 from processor.stream.kafka_io import output_headers
 from processor.stream.transform import transform
 
@@ -112,6 +114,8 @@ def passthrough(bootstrap: str, topic: str, total: int, shaped: bool = False) ->
             "linger.ms": 20,
             "queue.buffering.max.messages": 500_000,
             "delivery.report.only.error": True,
+            # the processor's output compression (loop (c) stands in for its producer)
+            "compression.type": PRODUCER_DEFAULTS["compression.type"] if shaped else "none",
         }
     )
     consumer.subscribe([topic])

@@ -52,10 +52,10 @@ from processor.parse.postfix import (
     FAST_DELIVERY,
     FAST_DELIVERY_MESSAGE,
     daemon_of,
-    event_from_fast_match,
     event_from_message_match,
     stamp_time,
 )
+from processor.parse.syslog import SyslogLine
 from processor.record import RecordLabels, record_key, record_labels, serialize
 from processor.smtp.extract import extract_codes, extract_smtp_command
 
@@ -150,27 +150,8 @@ def _look_up(
     if found is None:
         return _look_up_split(line, policy, reference_time, zone) if _STATUS_FIELD in line else None
     groups = found.groups()
-    (stamp, host, program, daemon, queue_id, to, orig_to,
-     relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
-    key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
-    outcome = policy.outcomes.get(key) if key is not None else None
-    if outcome is None:
-        event = event_from_fast_match(groups, line, reference_time, zone)
-        return None if event is None else _first_of_its_kind(event, policy, key)
-    event_time = stamp_time(stamp, int(reference_time), zone)
-    return (
-        line,
-        event_time,
-        to,
-        orig_to,
-        queue_id,
-        host,
-        program,
-        relay,
-        delay,
-        dsn,
-        text,
-    ), outcome
+    event_time = stamp_time(groups[0], int(reference_time), zone)
+    return _outcome_for(groups[4:], groups[3], event_time, groups[1], groups[2], line, policy)
 
 
 def _look_up_split(
@@ -186,33 +167,34 @@ def _look_up_split(
         return None
     split, identity = found
     daemon = daemon_of(split.program)
-    if daemon is None:
-        return None
-    matched = FAST_DELIVERY_MESSAGE.match(split.message)
-    if matched is None:
+    matched = FAST_DELIVERY_MESSAGE.match(split.message) if daemon else None
+    if daemon is None or matched is None:
         return None
     groups = matched.groups()
+    return _outcome_for(
+        groups, daemon, split.timestamp, split.host, split.program, identity, policy
+    )
+
+
+def _outcome_for(
+    groups: tuple[Any, ...],
+    daemon: str,
+    event_time: str | None,
+    host: str | None,
+    program: str,
+    identity: bytes,
+    policy: Policy,
+) -> _Found | EnrichedRecord | None:
+    """The outcome of a matched delivery message (:data:`FAST_DELIVERY_MESSAGE` groups)."""
     (queue_id, to, orig_to, relay, delay, _delays, dsn, status_word, text,
      reply, enhanced) = groups  # fmt: skip
     key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
     outcome = policy.outcomes.get(key) if key is not None else None
     if outcome is None:
-        event = event_from_message_match(groups, split, daemon, identity)
+        prefix = SyslogLine(event_time, host, program, None, "")
+        event = event_from_message_match(groups, prefix, daemon, identity)
         return None if event is None else _first_of_its_kind(event, policy, key)
-    host, program = split.host, split.program
-    fields = (
-        identity,
-        split.timestamp,
-        to,
-        orig_to,
-        queue_id,
-        host,
-        program,
-        relay,
-        delay,
-        dsn,
-        text,
-    )
+    fields = (identity, event_time, to, orig_to, queue_id, host, program, relay, delay, dsn, text)
     return fields, outcome
 
 

@@ -230,6 +230,52 @@ def start_processor(
     return proc
 
 
+@dataclass(frozen=True)
+class Stream:
+    """One test's topics and consumer group: input, output, dead letters (unique names).
+
+    :param bootstrap: the broker's bootstrap servers.
+    """
+
+    bootstrap: str
+    input: str
+    output: str
+    dead_letter: str
+    group: str
+
+    @classmethod
+    def named(cls, bootstrap: str) -> Stream:
+        """New names, no topic created yet (a test that leaves one missing on purpose)."""
+        return cls(bootstrap, unique("in"), unique("out"), unique("dlq"), unique("g"))
+
+    @classmethod
+    def create(cls, bootstrap: str, partitions: int = 2) -> Stream:
+        """New topics of ``partitions`` partitions each, and a new group name."""
+        stream = cls.named(bootstrap)
+        create_topics(
+            bootstrap, stream.input, stream.output, stream.dead_letter, partitions=partitions
+        )
+        return stream
+
+    def start(
+        self, log: IO[bytes], extra: Iterable[str] = (), *, group: str | None = None
+    ) -> Processor:
+        """Start ``python -m processor run`` on these topics (:func:`start_processor`)."""
+        return start_processor(
+            self.bootstrap,
+            input_topic=self.input,
+            output_topic=self.output,
+            dead_letter_topic=self.dead_letter,
+            group=group or self.group,
+            log=log,
+            extra=extra,
+        )
+
+    def committed(self, partitions: int) -> dict[int, int]:
+        """The group's committed offset per input partition (-1001 when none)."""
+        return committed(self.bootstrap, self.group, self.input, partitions)
+
+
 def sample_lines() -> list[bytes]:
     """The shipped sample Postfix log, one bytes value per line (newline removed)."""
     from processor.demo import sample_log_lines

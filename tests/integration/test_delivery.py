@@ -17,14 +17,11 @@ import pytest
 from processor.enrich import enrich_payload
 from processor.stream.broker import EmbeddedBroker
 from tests.integration.helpers import (
-    committed,
-    create_topics,
+    Stream,
     produce,
     read_all,
     source,
-    start_processor,
     synthetic_lines,
-    unique,
     wait_until,
 )
 
@@ -33,15 +30,12 @@ pytestmark = pytest.mark.broker
 PARTITIONS = 4
 
 
-def _setup(
-    bootstrap: str, count: int
-) -> tuple[str, str, str, str, list[bytes], dict[bytes, list[str]]]:
-    topic, out, dlq, group = unique("in"), unique("out"), unique("dlq"), unique("g")
-    create_topics(bootstrap, topic, out, dlq, partitions=PARTITIONS)
+def _setup(bootstrap: str, count: int) -> tuple[Stream, list[bytes], dict[bytes, list[str]]]:
+    stream = Stream.create(bootstrap, PARTITIONS)
     lines = synthetic_lines(count)
-    produce(bootstrap, topic, lines)
+    produce(bootstrap, stream.input, lines)
     expected = {line: [r.event_id for r in enrich_payload(line).records] for line in lines}
-    return topic, out, dlq, group, lines, expected
+    return stream, lines, expected
 
 
 def _by_source(outputs: list[Any]) -> dict[tuple[int, int], list[str]]:
@@ -58,38 +52,22 @@ def _expected_ids(expected: dict[bytes, list[str]]) -> Counter[str]:
 def test_kill_9_then_restart_loses_nothing_and_duplicates_only_uncommitted(
     kafka_broker: str,
 ) -> None:
-    topic, out, dlq, group, lines, expected = _setup(kafka_broker, 60_000)
+    stream, lines, expected = _setup(kafka_broker, 60_000)
     with tempfile.TemporaryFile() as log:
-        first = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-        )
-        wait_until(lambda: first.consumed(topic) >= 5_000, "first instance mid-stream")
+        first = stream.start(log)
+        wait_until(lambda: first.consumed(stream.input) >= 5_000, "first instance mid-stream")
         first.kill()
-    at_kill = committed(kafka_broker, group, topic, PARTITIONS)
+    at_kill = stream.committed(PARTITIONS)
     with tempfile.TemporaryFile() as log:
-        second = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-        )
+        second = stream.start(log)
         try:
             wait_until(
-                lambda: (
-                    sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
-                ),
+                lambda: sum(stream.committed(PARTITIONS).values()) == len(lines),
                 "second instance committed everything",
             )
         finally:
             assert second.terminate() == 0, second.logs()
-    outputs = read_all(kafka_broker, out)
+    outputs = read_all(kafka_broker, stream.output)
     got = Counter(orjson.loads(m.value())["event_id"] for m in outputs)
     assert set(got) == set(_expected_ids(expected))  # every input has its output
     duplicated = {e for e, n in got.items() if n > 1}
@@ -100,26 +78,10 @@ def test_kill_9_then_restart_loses_nothing_and_duplicates_only_uncommitted(
 
 
 def test_two_instances_share_partitions_and_survive_one_killed(kafka_broker: str) -> None:
-    topic, out, dlq, group, lines, expected = _setup(kafka_broker, 40_000)
+    stream, lines, expected = _setup(kafka_broker, 40_000)
     with tempfile.TemporaryFile() as log_a, tempfile.TemporaryFile() as log_b:
-        a = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log_a,
-            extra=["--batch-size", "200"],
-        )
-        b = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log_b,
-            extra=["--batch-size", "200"],
-        )
+        a = stream.start(log_a, ["--batch-size", "200"])
+        b = stream.start(log_b, ["--batch-size", "200"])
         try:
             wait_until(
                 lambda: (
@@ -134,12 +96,10 @@ def test_two_instances_share_partitions_and_survive_one_killed(kafka_broker: str
                 "survivor owns every partition",
             )
             wait_until(
-                lambda: (
-                    sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
-                ),
+                lambda: sum(stream.committed(PARTITIONS).values()) == len(lines),
                 "survivor committed everything",
                 details=lambda: (
-                    f"committed: {committed(kafka_broker, group, topic, PARTITIONS)}\n"
+                    f"committed: {stream.committed(PARTITIONS)}\n"
                     f"survivor's log:\n{b.logs()}\nkilled instance's log:\n{a.logs()}"
                 ),
             )
@@ -147,30 +107,25 @@ def test_two_instances_share_partitions_and_survive_one_killed(kafka_broker: str
             if a.process.poll() is None:
                 a.kill()
             assert b.terminate() == 0, b.logs()
-    got = Counter(orjson.loads(m.value())["event_id"] for m in read_all(kafka_broker, out))
+    got = Counter(
+        orjson.loads(m.value())["event_id"] for m in read_all(kafka_broker, stream.output)
+    )
     assert set(got) == set(_expected_ids(expected))
 
 
 def test_sigterm_drains_and_commits_everything_produced(kafka_broker: str) -> None:
-    topic, out, dlq, group, _lines, expected = _setup(kafka_broker, 60_000)
+    stream, _lines, expected = _setup(kafka_broker, 60_000)
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-        )
-        wait_until(lambda: proc.consumed(topic) >= 2_000, "mid-stream")
+        proc = stream.start(log)
+        wait_until(lambda: proc.consumed(stream.input) >= 2_000, "mid-stream")
         assert proc.terminate() == 0, proc.logs()
-    offsets = committed(kafka_broker, group, topic, PARTITIONS)
-    by_source = _by_source(read_all(kafka_broker, out))
+    offsets = stream.committed(PARTITIONS)
+    by_source = _by_source(read_all(kafka_broker, stream.output))
     assert sum(max(o, 0) for o in offsets.values()) >= 2_000
     # Everything produced is covered by the commit ...
     assert all(offset < offsets[partition] for partition, offset in by_source)
     # ... and every committed input has its output, exactly once.
-    inputs = _inputs_by_position(kafka_broker, topic)
+    inputs = _inputs_by_position(kafka_broker, stream.input)
     for (partition, offset), value in inputs.items():
         if offset < offsets[partition]:
             assert sorted(by_source.get((partition, offset), [])) == sorted(expected[value])
@@ -183,7 +138,7 @@ def _inputs_by_position(bootstrap: str, topic: str) -> dict[tuple[int, int], byt
 def test_broker_paused_longer_than_request_timeout_loses_nothing(
     kafka_broker: str, embedded_broker: EmbeddedBroker
 ) -> None:
-    topic, out, dlq, group, lines, expected = _setup(kafka_broker, 60_000)
+    stream, lines, expected = _setup(kafka_broker, 60_000)
     # The pause outlasts the socket and request timeouts (2 s) but not the group session
     # (30 s here): this test is about requests timing out and being retried. A pause past
     # the session timeout is a rebalance (partitions lost, work redone), covered by the
@@ -199,17 +154,9 @@ def test_broker_paused_longer_than_request_timeout_loses_nothing(
         "consumer.session.timeout.ms=30000",
     ]
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-            extra=timeouts,
-        )
+        proc = stream.start(log, timeouts)
         try:
-            wait_until(lambda: proc.consumed(topic) >= 1_000, "mid-stream")
+            wait_until(lambda: proc.consumed(stream.input) >= 1_000, "mid-stream")
             embedded_broker.pause()
             try:
                 time.sleep(5)  # longer than socket/request timeouts (2 s)
@@ -219,23 +166,23 @@ def test_broker_paused_longer_than_request_timeout_loses_nothing(
             finally:
                 embedded_broker.resume()
             wait_until(
-                lambda: (
-                    sum(committed(kafka_broker, group, topic, PARTITIONS).values()) == len(lines)
-                ),
+                lambda: sum(stream.committed(PARTITIONS).values()) == len(lines),
                 "everything committed after the outage",
             )
             wait_until(lambda: proc.get("/readyz")[0] == 200, "ready again")
             assert proc.process.poll() is None
         finally:
             assert proc.terminate() == 0, proc.logs()
-    got = Counter(orjson.loads(m.value())["event_id"] for m in read_all(kafka_broker, out))
+    got = Counter(
+        orjson.loads(m.value())["event_id"] for m in read_all(kafka_broker, stream.output)
+    )
     assert set(got) == set(_expected_ids(expected))
 
 
 def test_delivery_failure_stops_the_loop_without_committing_past_it(
     kafka_broker: str, embedded_broker: EmbeddedBroker
 ) -> None:
-    topic, out, dlq, group, _lines, expected = _setup(kafka_broker, 60_000)
+    stream, _lines, expected = _setup(kafka_broker, 60_000)
     timeouts = [
         "-X",
         "socket.timeout.ms=2000",
@@ -245,16 +192,8 @@ def test_delivery_failure_stops_the_loop_without_committing_past_it(
         "producer.request.timeout.ms=2000",
     ]
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-            extra=timeouts,
-        )
-        wait_until(lambda: proc.consumed(topic) >= 1_000, "mid-stream")
+        proc = stream.start(log, timeouts)
+        wait_until(lambda: proc.consumed(stream.input) >= 1_000, "mid-stream")
         embedded_broker.pause()
         try:
             code = proc.process.wait(60)  # deliveries time out after 3 s: the loop must stop
@@ -262,8 +201,8 @@ def test_delivery_failure_stops_the_loop_without_committing_past_it(
             embedded_broker.resume()
         assert code == 1, proc.logs()
         assert "stream failure" in proc.logs()
-    offsets = committed(kafka_broker, group, topic, PARTITIONS)
-    by_source = _by_source(read_all(kafka_broker, out))
-    for (partition, offset), value in _inputs_by_position(kafka_broker, topic).items():
+    offsets = stream.committed(PARTITIONS)
+    by_source = _by_source(read_all(kafka_broker, stream.output))
+    for (partition, offset), value in _inputs_by_position(kafka_broker, stream.input).items():
         if offset < offsets[partition]:
             assert sorted(by_source.get((partition, offset), [])) == sorted(expected[value])

@@ -36,12 +36,12 @@ from processor.errors import PayloadError
 from tests.integration.feeder import Feeder, reap
 from tests.integration.helpers import (
     WAIT_SECONDS,
-    committed,
+    Processor,
+    Stream,
     create_topics,
     produce,
     read_all,
     source,
-    start_processor,
     synthetic_lines,
     unique,
     wait_until,
@@ -218,65 +218,55 @@ def _check_open_at_a_death(run: list[Any], deaths: list[Death], what: str) -> No
         )
 
 
-def _start(bootstrap: str, names: dict[str, str], log: Any, instance: str) -> Any:
-    return start_processor(
-        bootstrap,
-        input_topic=names["in"],
-        output_topic=names["out"],
-        dead_letter_topic=names["dlq"],
-        group=names["group"],
-        log=log,
-        extra=[*EXACTLY_ONCE, "--instance-id", instance],
-    )
+def _start(stream: Stream, log: Any, instance: str) -> Processor:
+    return stream.start(log, [*EXACTLY_ONCE, "--instance-id", instance])
 
 
-def _topics(bootstrap: str, count: int, per_second: int) -> tuple[dict[str, str], Feeder]:
-    names = {"in": unique("in"), "out": unique("out"), "dlq": unique("dlq"), "group": unique("g")}
-    create_topics(bootstrap, names["in"], names["out"], partitions=PARTITIONS)
-    create_topics(bootstrap, names["dlq"], partitions=1)
-    feeder = Feeder(bootstrap, names["in"], _good_and_bad_inputs(count), per_second)
+def _topics(bootstrap: str, count: int, per_second: int) -> tuple[Stream, Feeder]:
+    stream = Stream.named(bootstrap)
+    create_topics(bootstrap, stream.input, stream.output, partitions=PARTITIONS)
+    create_topics(bootstrap, stream.dead_letter, partitions=1)
+    feeder = Feeder(bootstrap, stream.input, _good_and_bad_inputs(count), per_second)
     feeder.start()
-    return names, feeder
+    return stream, feeder
 
 
-def _all_committed(bootstrap: str, names: dict[str, str], total: int) -> bool:
-    return sum(committed(bootstrap, names["group"], names["in"], PARTITIONS).values()) == total
+def _all_committed(stream: Stream, total: int) -> bool:
+    return sum(stream.committed(PARTITIONS).values()) == total
 
 
-def _death(bootstrap: str, names: dict[str, str]) -> Death:
-    return Death(
-        int(time.time() * 1000), committed(bootstrap, names["group"], names["in"], PARTITIONS)
-    )
+def _death(stream: Stream) -> Death:
+    return Death(int(time.time() * 1000), stream.committed(PARTITIONS))
 
 
 @pytest.fixture(scope="module")
 def eos_run(kafka_broker: str) -> Iterator[EosRun]:
-    names, feeder = _topics(kafka_broker, 60_000, per_second=1_000)
+    stream, feeder = _topics(kafka_broker, 60_000, per_second=1_000)
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     deaths: list[Death] = []
     for _ in range(KILLS):
         with tempfile.TemporaryFile() as log:
-            proc = _start(kafka_broker, names, log, "pod-0")
+            proc = _start(stream, log, "pod-0")
             try:
-                wait_until(lambda: proc.consumed(names["in"]) > 0, "consuming")  # noqa: B023
+                wait_until(lambda: proc.consumed(stream.input) > 0, "consuming")  # noqa: B023
                 time.sleep(rng.uniform(0.1, 1.5))  # anywhere within or between transactions
             finally:
                 proc.kill()
-        deaths.append(_death(kafka_broker, names))
+        deaths.append(_death(stream))
     total = feeder.finish()
     with tempfile.TemporaryFile() as log:
-        proc = _start(kafka_broker, names, log, "pod-0")
+        proc = _start(stream, log, "pod-0")
         try:
-            wait_until(lambda: _all_committed(kafka_broker, names, total), "all committed")
+            wait_until(lambda: _all_committed(stream, total), "all committed")
         finally:
             assert proc.terminate() == 0, proc.logs()
-    expected_outputs, expected_dead = _expected(kafka_broker, names["in"])
+    expected_outputs, expected_dead = _expected(kafka_broker, stream.input)
     yield EosRun(
         expected_outputs,
         expected_dead,
-        read_all(kafka_broker, names["out"]),
-        read_all(kafka_broker, names["dlq"]),
+        read_all(kafka_broker, stream.output),
+        read_all(kafka_broker, stream.dead_letter),
         deaths,
         seed,
     )
@@ -306,18 +296,18 @@ def test_read_committed_consumer_sees_every_output_exactly_once(
 
 
 def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
-    names, feeder = _topics(kafka_broker, 24_000, per_second=2_000)
+    stream, feeder = _topics(kafka_broker, 24_000, per_second=2_000)
     instance = f"pod-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryFile() as log_a, tempfile.TemporaryFile() as log_b:
-        zombie = _start(kafka_broker, names, log_a, instance)
+        zombie = _start(stream, log_a, instance)
         successor = None
         try:
-            wait_until(lambda: zombie.consumed(names["in"]) >= 2_000, "zombie mid-stream")
+            wait_until(lambda: zombie.consumed(stream.input) >= 2_000, "zombie mid-stream")
             zombie.process.send_signal(signal.SIGSTOP)  # a long GC pause, a frozen node
-            stalled = _death(kafka_broker, names)
-            successor = _start(kafka_broker, names, log_b, instance)
+            stalled = _death(stream)
+            successor = _start(stream, log_b, instance)
             total = feeder.finish()
-            wait_until(lambda: _all_committed(kafka_broker, names, total), "successor done")
+            wait_until(lambda: _all_committed(stream, total), "successor done")
             zombie.process.send_signal(signal.SIGCONT)
             # Fenced means its next write fails: unless it died at once (a transaction was
             # open), let it rejoin, then give every partition new input.
@@ -331,7 +321,7 @@ def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
             fresh = synthetic_lines(24_400)[24_000:]
             for partition in range(PARTITIONS):
                 produce(
-                    kafka_broker, names["in"], fresh[partition::PARTITIONS], partition=partition
+                    kafka_broker, stream.input, fresh[partition::PARTITIONS], partition=partition
                 )
             code = zombie.process.wait(WAIT_SECONDS)
             assert code == 1, zombie.logs()
@@ -343,12 +333,14 @@ def test_stalled_instance_is_fenced_by_its_successor(kafka_broker: str) -> None:
             # Tansu) and the bounded abort stops it ("abort not complete").
             logs = zombie.logs().lower()
             assert "fence" in logs or "abort not complete" in logs, logs
-            wait_until(lambda: _all_committed(kafka_broker, names, total + 400), "all committed")
+            wait_until(lambda: _all_committed(stream, total + 400), "all committed")
             assert successor.terminate() == 0, successor.logs()
         finally:
             zombie.process.send_signal(signal.SIGCONT)
             reap(zombie, successor)
-    expected_outputs, expected_dead = _expected(kafka_broker, names["in"])
-    outputs = read_all(kafka_broker, names["out"])
+    expected_outputs, expected_dead = _expected(kafka_broker, stream.input)
+    outputs = read_all(kafka_broker, stream.output)
     assert_atomic(outputs, _event_id, expected_outputs, [stalled], "output")
-    assert_atomic(read_all(kafka_broker, names["dlq"]), source, expected_dead, [stalled], "dlq")
+    assert_atomic(
+        read_all(kafka_broker, stream.dead_letter), source, expected_dead, [stalled], "dlq"
+    )

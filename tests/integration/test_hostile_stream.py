@@ -16,14 +16,12 @@ from confluent_kafka import Producer
 
 from processor.stream.dead_letter import ORIGINAL_VALUE_BYTES_HEADER, TRUNCATED_HEADER
 from tests.integration.helpers import (
+    Stream,
     committed,
-    create_topics,
     header,
     produce,
     read_all,
     source,
-    start_processor,
-    unique,
     wait_until,
 )
 
@@ -59,8 +57,8 @@ def _hostile() -> list[bytes]:
 def test_hostile_input_is_contained_and_nothing_raw_or_personal_is_logged(
     kafka_broker: str,
 ) -> None:
-    topic, out, dlq, group = unique("in"), unique("out"), unique("dlq"), unique("g")
-    create_topics(kafka_broker, topic, out, dlq, partitions=1)
+    stream = Stream.create(kafka_broker, 1)
+    topic, out, dlq, group = stream.input, stream.output, stream.dead_letter, stream.group
     values = _hostile()
     produce(kafka_broker, topic, values)
     big = Producer({"bootstrap.servers": kafka_broker, "message.max.bytes": 3_000_000})
@@ -68,15 +66,7 @@ def test_hostile_input_is_contained_and_nothing_raw_or_personal_is_logged(
     assert big.flush(30) == 0
     total = len(values) + 1
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-            extra=["--log-format", "console"],
-        )
+        proc = stream.start(log, ["--log-format", "console"])
         try:
             wait_until(lambda: committed(kafka_broker, group, topic, 1)[0] == total, "all done")
             dead_lettered = sum(

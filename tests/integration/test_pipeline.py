@@ -15,15 +15,13 @@ from processor.enrich import enrich_payload
 from processor.errors import InvalidJSONError
 from tests.integration.helpers import (
     Processor,
+    Stream,
     committed,
-    create_topics,
     header,
     produce,
     read_all,
     sample_lines,
     source,
-    start_processor,
-    unique,
     wait_until,
 )
 
@@ -55,8 +53,8 @@ def _expected_records(value: bytes) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def run(kafka_broker: str) -> Iterator[Run]:
-    topic, out, dlq, group = unique("in"), unique("out"), unique("dlq"), unique("g")
-    create_topics(kafka_broker, topic, out, dlq, partitions=2)
+    stream = Stream.create(kafka_broker, 2)
+    topic, out, dlq, group = stream.input, stream.output, stream.dead_letter, stream.group
     inputs = sample_lines()
     produce(kafka_broker, topic, inputs, partition=0)
     # Dead-letter candidates on partition 1, each with a key and headers to preserve.
@@ -65,15 +63,7 @@ def run(kafka_broker: str) -> Iterator[Run]:
     produce(kafka_broker, topic, [inputs[5]], partition=1)  # processing goes on after bad input
     total = len(inputs) + 3
     with tempfile.TemporaryFile() as log:
-        proc = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=group,
-            log=log,
-            extra=["--max-payload-bytes", "4096"],
-        )
+        proc = stream.start(log, ["--max-payload-bytes", "4096"])
         try:
             wait_until(lambda: proc.consumed(topic) == total, "all input consumed")
             wait_until(
@@ -222,17 +212,9 @@ def test_metrics_count_exactly_what_was_produced(run: Run) -> None:
 
 
 def test_readiness_and_liveness_routes(kafka_broker: str) -> None:
-    topic, out, dlq = unique("in"), unique("out"), unique("dlq")
-    create_topics(kafka_broker, topic, out, dlq, partitions=1)
+    stream = Stream.create(kafka_broker, 1)
     with tempfile.TemporaryFile() as log:
-        proc: Processor = start_processor(
-            kafka_broker,
-            input_topic=topic,
-            output_topic=out,
-            dead_letter_topic=dlq,
-            group=unique("g"),
-            log=log,
-        )
+        proc: Processor = stream.start(log)
         try:
             wait_until(
                 lambda: proc.get("/readyz") == (200, "ok: 1 partitions assigned\n"), "assigned"
