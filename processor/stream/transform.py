@@ -15,7 +15,8 @@ payload is dead-lettered (``record_too_large``) and the payload's other records 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from processor.assemble import SCHEMA_VERSION
 from processor.classifier.policy import Policy, default_policy
@@ -39,9 +40,10 @@ _ADDED_TEXT_BYTES = 65_536
 _COMPACT_AFTER_RECORDS = 64
 
 
-@dataclass(slots=True)
-class Transformed:
+class Transformed(NamedTuple):
     """Result of :func:`transform` for one message.
+
+    A named tuple (built once per message in the stream loop: cheaper than a dataclass).
 
     :param outputs: ``(key, value)`` per enriched record; key is the lowercased recipient.
     :param labels: metric labels per record, same order as ``outputs``.
@@ -50,8 +52,8 @@ class Transformed:
     :param error: ``(error_class, message)`` when the message must be dead-lettered.
     """
 
-    outputs: list[tuple[bytes | None, bytes]] = field(default_factory=list)
-    labels: list[RecordLabels] = field(default_factory=list)
+    outputs: Sequence[tuple[bytes | None, bytes]] = ()
+    labels: Sequence[RecordLabels] = ()
     skipped: int = 0
     schema_version: int = 0
     error: tuple[str, str] | None = None
@@ -163,7 +165,7 @@ def _common_line(
     if single is None:
         return None
     key, output, labels = single
-    return Transformed([(key, output)], [labels], 0, SCHEMA_VERSION)
+    return Transformed(((key, output),), (labels,), 0, SCHEMA_VERSION)
 
 
 def _drop_oversized(

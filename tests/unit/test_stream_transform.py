@@ -19,7 +19,7 @@ def test_oversized_payload_is_dead_lettered_before_parsing(monkeypatch: pytest.M
     monkeypatch.setattr(transform_module, "enrich_payload", must_not_parse)
     result = transform(b"x" * 11, max_payload_bytes=10)
     assert result.error == ("payload_too_large", "payload of 11 bytes exceeds the limit of 10")
-    assert result.outputs == []
+    assert result.outputs == ()
 
 
 def test_payload_error_keeps_its_class(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,12 +37,12 @@ def test_unexpected_exception_becomes_internal_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(transform_module, "enrich_payload", bug)
     result = transform(b"line", max_payload_bytes=100)
     assert result.error == ("internal_error", "KeyError: 'oops'")
-    assert result.outputs == [] and result.labels == []
+    assert result.outputs == () and result.labels == ()
 
 
 def test_tombstone_counts_as_skipped() -> None:
     result = transform(None, max_payload_bytes=100)
-    assert (result.skipped, result.error, result.outputs) == (1, None, [])
+    assert (result.skipped, result.error, result.outputs) == (1, None, ())
 
 
 def test_error_message_is_bounded_and_has_no_control_characters() -> None:
