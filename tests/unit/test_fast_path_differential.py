@@ -325,3 +325,36 @@ def test_every_wrapping_of_a_common_line_takes_the_fast_path(how: str) -> None:
     payload = _wrap(how, "postfix/smtp", _MESSAGE, "mx1")
     primer = _wrap(how, "postfix/smtp", _MESSAGE.replace("a@example.com", "b@example.com"), "mx1")
     assert _check(payload, "Europe/Paris", primer) is (how != "generic-lookalike")
+
+
+@pytest.mark.parametrize("reference_time", [3e11, 1.7e12, -1e12, float("nan"), float("inf")])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        f"Nov 29 10:00:01 mx1 postfix/smtp[1]: {_MESSAGE}",
+        f"Nov 29 10:00:01 mx1 mta-out/smtp[1]: {_MESSAGE}",
+        f"<22>1 - mx1 postfix/smtp 1 - - {_MESSAGE}",
+    ],
+    ids=["rfc3164", "rfc3164-split", "rfc5424-no-time"],
+)
+def test_a_reference_time_out_of_range_is_a_line_error_not_a_raise(
+    payload: str, reference_time: float
+) -> None:
+    # Found: a Kafka timestamp in microseconds read as milliseconds (or NaN, inf) puts the
+    # year-less RFC 3164 time out of the calendar's range: the general path reports an
+    # internal_error line (the payload is dead-lettered), while enrich_common_line raised
+    # OverflowError/ValueError out of enrich_payload. Now it declines; a line with no
+    # year to resolve still takes the fast path, with the general path's record.
+    raw = payload.encode()
+    parsed = parse_payload(raw, reference_time)
+    policy = _fresh_policy()
+    enrich_common_line(raw.replace(b"a@example.com", b"b@example.com"), policy, 1.796e9)
+    for cache in ({}, policy.outcomes):  # miss, then hit (the outcome cached at a sane time)
+        policy = dataclasses.replace(policy, outcomes=cache)
+        fast = enrich_common_line(raw, policy, reference_time)
+        streamed = serialize_common_line(raw, policy, reference_time)
+        if parsed.errors:
+            assert [error.error_class for error in parsed.errors] == ["internal_error"]
+            assert (fast, streamed) == (None, None)
+        else:
+            assert fast == enrich_event(parsed.events[0], _fresh_policy())
