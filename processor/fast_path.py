@@ -154,12 +154,15 @@ def _look_up(
     (stamp, host, program, daemon, queue_id, to, orig_to,
      relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
     # Inline rather than _outcome_for(): this is the hot path (a call costs ~3% here).
-    key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
-    outcome = policy.outcomes.get(key) if key is not None else None
-    if outcome is None:
-        event = event_from_fast_match(groups, line, reference_time, zone)
-        return None if event is None else _first_of_its_kind(event, policy, key)
-    event_time = stamp_time(stamp, int(reference_time), zone)
+    try:  # free in CPython 3.11+ unless raised
+        key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
+        outcome = policy.outcomes.get(key) if key is not None else None
+        if outcome is None:
+            event = event_from_fast_match(groups, line, reference_time, zone)
+            return None if event is None else _first_of_its_kind(event, policy, key)
+        event_time = stamp_time(stamp, int(reference_time), zone)
+    except Exception:  # e.g. a reference time out of range: the general path reports the line
+        return None
     fields = (line, event_time, to, orig_to, queue_id, host, program, relay, delay, dsn, text)
     return fields, outcome
 
@@ -198,12 +201,15 @@ def _outcome_for(
     """The outcome of a matched delivery message (:data:`FAST_DELIVERY_MESSAGE` groups)."""
     (queue_id, to, orig_to, relay, delay, _delays, dsn, status_word, text,
      reply, enhanced) = groups  # fmt: skip
-    key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
-    outcome = policy.outcomes.get(key) if key is not None else None
-    if outcome is None:
-        prefix = SyslogLine(event_time, host, program, None, "")
-        event = event_from_message_match(groups, prefix, daemon, identity)
-        return None if event is None else _first_of_its_kind(event, policy, key)
+    try:
+        key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
+        outcome = policy.outcomes.get(key) if key is not None else None
+        if outcome is None:
+            prefix = SyslogLine(event_time, host, program, None, "")
+            event = event_from_message_match(groups, prefix, daemon, identity)
+            return None if event is None else _first_of_its_kind(event, policy, key)
+    except Exception:  # the general path reports the line (a line error, never a raise)
+        return None
     fields = (identity, event_time, to, orig_to, queue_id, host, program, relay, delay, dsn, text)
     return fields, outcome
 
@@ -262,6 +268,9 @@ def enrich_common_line(
         delivery line (:data:`~processor.parse.postfix.FAST_DELIVERY_MESSAGE`) behind an
         RFC 3164 prefix, or behind any prefix :func:`processor.parse.single_split` splits
         (RFC 5424, ISO 8601, container lines, a log shipper's JSON record of one line).
+        A line whose reading fails (e.g. its year-less time against a ``reference_time``
+        out of the calendar's range) gives ``None`` too, not an exception: the general
+        path reports it as a line error.
     """
     found = _look_up(line, policy, reference_time, source_timezone)
     if found is None or isinstance(found, EnrichedRecord):

@@ -271,8 +271,8 @@ def single_split(
     epoch and container-prefixed lines, and a log shipper's JSON record of one line.
     Returns a split only when :func:`parse_payload` reads the payload as exactly that
     one split and identity (``_syslog_event(split, identity)``); ``None`` whenever it
-    might read it otherwise (a BOM, surrounding whitespace, an email, a platform or
-    generic JSON event, several lines in a record): the caller then takes
+    might read it otherwise (a BOM, surrounding whitespace, an email, an Exim main log
+    line, a platform or generic JSON event, several lines in a record): the caller then takes
     :func:`parse_payload`, which also reports errors.
 
     :param line: a one-line payload as :func:`single_line` returns it.
@@ -286,7 +286,12 @@ def single_split(
         return _single_record_split(line, reference_time, zone)
     if line[:1] == b"[" or (not line[:1].isalpha() and looks_like_email(line)):
         return None
-    split = split_syslog(line.decode("utf-8", "replace"), reference_time, zone)
+    text = line.decode("utf-8", "replace")
+    # _parse_line reads an Exim main log line ("2026-11-29 10:00:01 <message ID> ...") as
+    # Exim's; only a stamp with a space at [10] can be one (RFC 5424, CRI, ISO "T": never)
+    if line[10:11] == b" " and split_exim(text, zone) is not None:
+        return None
+    split = split_syslog(text, reference_time, zone)
     return None if split is None else (split, line)
 
 

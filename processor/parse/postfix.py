@@ -60,14 +60,17 @@ _MAX_QUEUE_ID = 32
 # class excludes the delimiter after it, so the match never backtracks into a
 # field; the final ``(.*)\)`` backtracks at most once over the text, and the
 # optional leading "reply enhanced " of the text is tried at one position: linear.
-# Lines this does not match take the general path (same result, slower).
+# Lines this does not match take the general path (same result, slower). A ``relay=``
+# value starting with "<" is left to it too: :func:`_split_fields` reads any value in
+# angle brackets up to its ">" (an address may hold ", "), so it would read such a
+# relay otherwise, and a line must give the same event whatever its prefix.
 # Groups: RFC 3164 timestamp, host, program, daemon, queue ID, to, orig_to, relay,
 # delay, delays, dsn, status, text, and the text's leading reply and enhanced codes
 # when it starts with both ("250 2.0.0 Ok: queued as ..."). "NOQUEUE" is not a queue
 # ID (smtpd's rejections before a queue file exists): such a line is not a delivery.
 _DELIVERY_MESSAGE = (
     r"(?!NOQUEUE:)([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
-    r"relay=([^ ,]{1,512}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
+    r"relay=([^ ,<][^ ,]{0,511}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
     r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})"
     r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}\.[0-9]{1,3}) )?.*)\))?\Z"
 )
