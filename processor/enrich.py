@@ -6,7 +6,6 @@ the library's entry point (:func:`classify`). No Kafka here.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from processor.assemble import (
@@ -20,6 +19,7 @@ from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.fast_path import enrich_common_line
 from processor.model import DeliveryEvent, EnrichedRecord
 from processor.parse import LineError, parse_payload, single_line
+from processor.parse.stamps import reference_or_now
 
 __all__ = [
     "CLASSIFIER_VERSION",
@@ -59,7 +59,9 @@ def enrich_payload(
     :param raw: payload bytes (a Kafka message value or a file's content).
     :param policy: classification policy; ``None`` uses the built-in default.
     :param reference_time: epoch seconds used to resolve year-less syslog
-        timestamps (the Kafka message timestamp); ``None`` means now.
+        timestamps (the Kafka message timestamp); ``None``, or a value that cannot be a
+        date (not finite, outside 1970-9999), means now
+        (:func:`processor.parse.stamps.reference_or_now`).
     :param max_bytes: reject payloads larger than this many bytes.
     :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164
         syslog, ISO 8601 without an offset); ``None`` is UTC. See
@@ -75,8 +77,7 @@ def enrich_payload(
         )
     if policy is None:
         policy = default_policy()
-    if reference_time is None:
-        reference_time = time.time()
+    reference_time = reference_or_now(reference_time)
     line = single_line(raw)
     if line is not None:  # the common case: one log line (the fast path checks its shape)
         record = enrich_common_line(line, policy, reference_time, source_timezone)

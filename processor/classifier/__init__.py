@@ -133,9 +133,16 @@ _GREETING_WORDS = ("refused to talk to me", "while receiving the initial server 
 
 
 def _command(event: DeliveryEvent) -> str | None:
-    """The SMTP command a reply answered; ``"CONNECT"`` for a refusal in the greeting."""
-    command = event.smtp_command or extract_smtp_command(event.diagnostic)
-    if command is None and event.diagnostic and any(w in event.diagnostic for w in _GREETING_WORDS):
+    """The SMTP command a reply answered; ``"CONNECT"`` for a refusal in the greeting.
+
+    Read from the masked text (:func:`classification_text`), like everything else the
+    classifier reads: a recipient address that quotes a command (``"(in reply to MAIL
+    FROM command)"@example.com``) must not decide, and the decision is cached per masked
+    text, shared by every recipient of the same reply.
+    """
+    text = classification_text(event)
+    command = event.smtp_command or extract_smtp_command(text)
+    if command is None and text and any(word in text for word in _GREETING_WORDS):
         return "CONNECT"
     return command
 

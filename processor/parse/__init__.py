@@ -44,6 +44,7 @@ from processor.parse.platforms import parse_platform
 from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
 from processor.parse.sendmail import is_sendmail, parse_sendmail_message
 from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
+from processor.parse.stamps import reference_or_now
 from processor.parse.syslog import SyslogLine, split_syslog, zone_info
 
 _LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" in`
@@ -329,7 +330,8 @@ def parse_payload(
         end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (classic Mac OS, some serial and
         network syslog relays).
     :param reference_time: epoch seconds used to resolve year-less syslog
-        timestamps (usually the Kafka message timestamp).
+        timestamps (usually the Kafka message timestamp); one that cannot be a date
+        (not finite, outside 1970-9999) is replaced by now.
     :param source_timezone: IANA zone name of timestamps without a zone (RFC 3164,
         ISO 8601 without an offset, a shipper's zone-less time field); ``None`` is UTC.
         Skipped and ambiguous local times resolve with ``fold=0``
@@ -341,6 +343,7 @@ def parse_payload(
     zone = source_timezone
     if zone is not None:
         zone_info(zone)  # a bad name is the caller's error, not every line's
+    reference_time = reference_or_now(reference_time)
     result = ParsedPayload()
     line = single_line(raw) if raw[:1].isalpha() else None
     if line is not None:  # the common case: one syslog line, no BOM

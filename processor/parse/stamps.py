@@ -21,6 +21,8 @@ fraction, such as the nanoseconds of Go's RFC 3339, is truncated).
 from __future__ import annotations
 
 import calendar
+import math
+import time
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,6 +76,28 @@ def zone_info(name: str | None) -> tzinfo:
             f"unknown time zone {name!r}: expected an IANA zone name such as "
             "'Europe/Paris' or 'UTC'"
         ) from error
+
+
+#: 9999-12-31T23:59:59Z: the last second Python's calendar (and RFC 3339) can write.
+_LAST_EPOCH_SECOND = 253_402_300_799
+
+
+def reference_or_now(reference_time: float | None) -> float:
+    """The reference time year-less timestamps are resolved against, or now.
+
+    ``None``, a value that is not finite, or one outside 1970-9999 (a producer's Kafka
+    timestamp in microseconds read as milliseconds, say) is replaced by the current
+    time: such a reference cannot place a date, and a wrong one must not turn every
+    line into an error.
+
+    :param reference_time: epoch seconds, or ``None``.
+    :returns: epoch seconds within 1970-9999.
+    """
+    if reference_time is None or not math.isfinite(reference_time):
+        return time.time()
+    if not 0 <= reference_time <= _LAST_EPOCH_SECOND:
+        return time.time()
+    return reference_time
 
 
 @lru_cache(maxsize=1024)

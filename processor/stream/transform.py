@@ -14,7 +14,6 @@ payload is dead-lettered (``record_too_large``) and the payload's other records 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -24,6 +23,7 @@ from processor.enrich import enrich_payload
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.fast_path import serialize_common_line
 from processor.parse import single_line
+from processor.parse.stamps import reference_or_now
 from processor.record import RecordLabels, record_key, record_labels, serialize
 
 MAX_LINE_ERRORS_SHOWN = 3
@@ -79,7 +79,8 @@ def transform(
     :param policy: site policy (``processor.classifier.policy``) or ``None`` for the default.
     :param max_payload_bytes: larger payloads are dead-lettered unparsed
         (:class:`~processor.errors.PayloadTooLargeError`).
-    :param reference_time: Kafka timestamp in Unix seconds, for log lines without a year.
+    :param reference_time: Kafka timestamp in Unix seconds, for log lines without a year
+        (``None`` or one that cannot be a date, e.g. microseconds: now).
     :param max_record_bytes: largest key + value of one output record; a payload with a
         larger record is dead-lettered (``record_too_large``), its other records kept.
     :param source_timezone: IANA zone name of timestamps without a zone (``None``: UTC);
@@ -96,8 +97,7 @@ def transform(
         )
     if policy is None:
         policy = default_policy()
-    if reference_time is None:
-        reference_time = time.time()
+    reference_time = reference_or_now(reference_time)
     line = single_line(value)
     if line is not None and (
         max_record_bytes is None

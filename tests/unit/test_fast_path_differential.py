@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from processor.assemble import enrich_event
 from processor.classifier.policy import Policy, default_policy
+from processor.enrich import enrich_payload
 from processor.fast_path import enrich_common_line, serialize_common_line
 from processor.model import EnrichedRecord
 from processor.parse import parse_payload, single_line
@@ -128,18 +129,14 @@ def test_a_relay_in_angle_brackets_is_left_to_the_general_path(payload: str) -> 
     assert [error.error_class for error in parsed.errors] == ["invalid_event"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="processor.classifier._command reads the unmasked diagnostic: the general "
-    "path's own decision depends on which recipient's line came first",
-)
 def test_a_recipient_that_quotes_a_command_does_not_change_the_shared_decision() -> None:
     # Found: the outcome key (like the classifier's cache key) is the text with the
-    # recipient masked, but classifier._command() reads the SMTP command from the
+    # recipient masked, but classifier._command() read the SMTP command from the
     # *unmasked* diagnostic. A recipient "u(in reply to MAIL FROM command)@example.com"
-    # quoted in "550 5.1.1 <...>: User unknown" makes the general path re-read the reply
+    # quoted in "550 5.1.1 <...>: User unknown" made the general path re-read the reply
     # as about the sender (soft); the same reply to another recipient is user_unknown
-    # (hard). Whichever line comes first decides for both, on either path.
+    # (hard). Whichever line came first decided for both. _command now reads the masked
+    # text: the recipient's address is the sender's data, not the server's words.
     def line(address: str) -> bytes:
         return (
             f"Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<{address}>, "
@@ -152,6 +149,13 @@ def test_a_recipient_that_quotes_a_command_does_not_change_the_shared_decision()
     plain = line("jo@example.com")
     _check(quoting, primer=plain)
     _check(plain, primer=quoting)
+    for payload in (quoting, plain):
+        (record,) = enrich_payload(payload, reference_time=REFERENCE_TIME).records
+        assert (record.verdict, record.reason, record.smtp_command) == (
+            "hard",
+            "user_unknown",
+            None,
+        )
 
 
 # --- a grammar of delivery lines in every prefix ---------------------------------------
@@ -337,24 +341,27 @@ def test_every_wrapping_of_a_common_line_takes_the_fast_path(how: str) -> None:
     ],
     ids=["rfc3164", "rfc3164-split", "rfc5424-no-time"],
 )
-def test_a_reference_time_out_of_range_is_a_line_error_not_a_raise(
-    payload: str, reference_time: float
-) -> None:
-    # Found: a Kafka timestamp in microseconds read as milliseconds (or NaN, inf) puts the
-    # year-less RFC 3164 time out of the calendar's range: the general path reports an
-    # internal_error line (the payload is dead-lettered), while enrich_common_line raised
-    # OverflowError/ValueError out of enrich_payload. Now it declines; a line with no
-    # year to resolve still takes the fast path, with the general path's record.
+def test_a_reference_time_that_cannot_be_a_date(payload: str, reference_time: float) -> None:
+    # Found: a Kafka timestamp in microseconds read as milliseconds (or NaN, inf) put the
+    # year-less RFC 3164 time out of the calendar's range: the general path reported an
+    # internal_error line (the payload was dead-lettered), while enrich_common_line raised
+    # OverflowError/ValueError out of enrich_payload. Now the entry points read such a
+    # reference as now (processor.parse.stamps.reference_or_now), and the fast path, when
+    # called with one directly, declines or gives the general path's record.
     raw = payload.encode()
     parsed = parse_payload(raw, reference_time)
+    assert parsed.errors == [] and len(parsed.events) == 1
+    (record,) = enrich_payload(raw, reference_time=reference_time).records
+    assert record == enrich_event(parsed.events[0], _fresh_policy())
+    assert (record.event_time is None) == payload.startswith("<22>1 -")
     policy = _fresh_policy()
     enrich_common_line(raw.replace(b"a@example.com", b"b@example.com"), policy, 1.796e9)
     for cache in ({}, policy.outcomes):  # miss, then hit (the outcome cached at a sane time)
         policy = dataclasses.replace(policy, outcomes=cache)
         fast = enrich_common_line(raw, policy, reference_time)
         streamed = serialize_common_line(raw, policy, reference_time)
-        if parsed.errors:
-            assert [error.error_class for error in parsed.errors] == ["internal_error"]
-            assert (fast, streamed) == (None, None)
+        if payload.startswith("<22>1 -"):  # no year to resolve: the fast path takes it
+            assert fast == record
+            assert streamed == (record_key(record), serialize(record), record_labels(record))
         else:
-            assert fast == enrich_event(parsed.events[0], _fresh_policy())
+            assert (fast, streamed) == (None, None)

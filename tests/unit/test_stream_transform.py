@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from processor.errors import InvalidEventError
@@ -67,3 +69,24 @@ def test_cr_only_line_endings_split_into_lines_on_the_stream() -> None:
     assert result.error is None
     assert [key for key, _value in result.outputs] == [b"u0@example.com", b"u1@example.com"]
     assert all(b"\\r" not in value for _key, value in result.outputs)
+
+
+@pytest.mark.parametrize(
+    "reference_time",
+    [1.796e15, float("nan"), float("inf"), -1e12],
+    ids=["microseconds", "nan", "inf", "before-1970"],
+)
+def test_a_reference_time_that_cannot_be_a_date_is_replaced_by_now(
+    reference_time: float,
+) -> None:
+    line = (
+        b"Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<jo@example.com>, "
+        b"relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, "
+        b"status=bounced (host mx.example.com[192.0.2.1] said: 550 5.1.1 User unknown)"
+    )
+    result = transform(line, max_payload_bytes=10_000, reference_time=reference_time)
+    assert result.error is None
+    (record,) = (orjson.loads(value) for _key, value in result.outputs)
+    year = datetime.now(UTC).year
+    assert record["event_time"] in {f"{y}-11-29T10:00:01Z" for y in (year - 1, year, year + 1)}
+    assert (record["verdict"], record["reason"]) == ("hard", "user_unknown")
