@@ -40,10 +40,11 @@ from processor.parse.container import (
 from processor.parse.email import looks_like_email, parse_email
 from processor.parse.exim import EXIM_PROGRAMS, parse_exim_message, split_exim
 from processor.parse.json_event import is_generic_event, parse_generic_event
+from processor.parse.one_line import single_line, single_split
 from processor.parse.platforms import parse_platform
 from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
 from processor.parse.sendmail import is_sendmail, parse_sendmail_message
-from processor.parse.shipper import is_shipper_record, unwrap_shipper_record
+from processor.parse.shipper import is_shipper_record, shipper_identity, unwrap_shipper_record
 from processor.parse.stamps import reference_or_now
 from processor.parse.syslog import SyslogLine, split_syslog, zone_info
 
@@ -120,13 +121,6 @@ def _exim_line(result: ParsedPayload, line: str, identity: bytes, zone: str | No
     return True
 
 
-def _shipper_identity(split: SyslogLine) -> bytes:
-    pid = f"[{split.pid}]" if split.pid else ""
-    return f"{split.timestamp} {split.host} {split.program}{pid}: {split.message}".encode(
-        "utf-8", "replace"
-    )
-
-
 def _shipper_refusal(split: SyslogLine) -> str:
     """Why a shipper record's line is refused (a lone CRI partial fragment says so)."""
     reason = refusal_message(split.message)
@@ -164,7 +158,7 @@ def _json_document(
                     result.add_error(line_number, InvalidEventError(_shipper_refusal(split)))
                     continue
                 try:
-                    _syslog_event(result, split, _shipper_identity(split))
+                    _syslog_event(result, split, shipper_identity(split))
                 except PayloadError as error:
                     result.add_error(line_number, error)
         else:
@@ -247,78 +241,6 @@ def _parse_line(
     if split is None:
         raise InvalidEventError(refusal_message(line))
     _syslog_event(result, split, raw_line)
-
-
-def single_line(raw: bytes) -> bytes | None:
-    """``raw`` as one log line without its line ending, or ``None`` when it holds several.
-
-    ``\n``, ``\r\n`` and a lone ``\r`` end a line; trailing spaces are dropped too.
-    The check every payload goes through first (here, ``enrich_payload``, the stream's
-    transform): two memchr scans when the payload is one line.
-    """
-    if _LF in raw:
-        return None
-    line = raw.rstrip(b"\r ")
-    return None if _CR in line else line
-
-
-def single_split(
-    line: bytes, reference_time: float, zone: str | None = None
-) -> tuple[SyslogLine, bytes] | None:
-    """The one syslog line a one-line payload holds, split, with its event identity.
-
-    For the fast path (:mod:`processor.fast_path`) of lines whose prefix
-    :data:`~processor.parse.postfix.FAST_DELIVERY` does not cover: RFC 5424, ISO 8601,
-    epoch and container-prefixed lines, and a log shipper's JSON record of one line.
-    Returns a split only when :func:`parse_payload` reads the payload as exactly that
-    one split and identity (``_syslog_event(split, identity)``); ``None`` whenever it
-    might read it otherwise (a BOM, surrounding whitespace, an email, an Exim main log
-    line, a platform or generic JSON event, several lines in a record): the caller then takes
-    :func:`parse_payload`, which also reports errors.
-
-    :param line: a one-line payload as :func:`single_line` returns it.
-    :param reference_time: epoch seconds, as for :func:`parse_payload`.
-    :param zone: IANA zone name of zone-less timestamps (``None``: UTC).
-    :returns: ``(split, identity)`` or ``None``.
-    """
-    if not line or line != line.strip() or line.startswith(_BOM):
-        return None
-    if line[:1] == b"{":
-        return _single_record_split(line, reference_time, zone)
-    if line[:1] == b"[" or (not line[:1].isalpha() and looks_like_email(line)):
-        return None
-    text = line.decode("utf-8", "replace")
-    # _parse_line reads an Exim main log line ("2026-11-29 10:00:01 <message ID> ...") as
-    # Exim's; only a stamp with a space at [10] can be one (RFC 5424, CRI, ISO "T": never)
-    if line[10:11] == b" " and split_exim(text, zone) is not None:
-        return None
-    split = split_syslog(text, reference_time, zone)
-    return None if split is None else (split, line)
-
-
-def _single_record_split(
-    line: bytes, reference_time: float, zone: str | None
-) -> tuple[SyslogLine, bytes] | None:
-    """:func:`single_split` for a JSON object: a shipper record of one syslog line."""
-    try:
-        document = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if (
-        not isinstance(document, dict)
-        or is_generic_event(document)
-        or not is_shipper_record(document)
-    ):
-        return None
-    try:
-        if parse_platform(document) is not None:
-            return None
-    except PayloadError:
-        return None
-    splits = unwrap_shipper_record(document, reference_time, zone)
-    if len(splits) != 1 or not splits[0].program:
-        return None
-    return splits[0], _shipper_identity(splits[0])
 
 
 def parse_payload(

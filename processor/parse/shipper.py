@@ -35,7 +35,13 @@ from processor.parse.syslog import (
     to_rfc3339_utc,
 )
 
-__all__ = ["MESSAGE_FIELDS", "is_shipper_record", "split_lines", "unwrap_shipper_record"]
+__all__ = [
+    "MESSAGE_FIELDS",
+    "is_shipper_record",
+    "shipper_identity",
+    "split_lines",
+    "unwrap_shipper_record",
+]
 
 MESSAGE_FIELDS = ("message", "log", "MESSAGE")
 """Fields that hold the wrapped log line, in the order they are looked up."""
@@ -193,3 +199,15 @@ def unwrap_shipper_record(
             )
         lines.append(split)
     return lines
+
+
+def shipper_identity(split: SyslogLine) -> bytes:
+    """The bytes a shipper record's line is identified by (hashed into ``event_id``).
+
+    The line as its parts rebuild it (``time host program[pid]: message``), so the same
+    line shipped with other metadata keeps its identity.
+    """
+    pid = f"[{split.pid}]" if split.pid else ""
+    return f"{split.timestamp} {split.host} {split.program}{pid}: {split.message}".encode(
+        "utf-8", "replace"
+    )
