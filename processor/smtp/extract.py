@@ -51,8 +51,12 @@ _ENHANCED_ALONE = re.compile(
 )
 # Reply-line prefixes inside a joined multi-line reply ("... unusual rate of
 # 421-4.7.28 unsolicited mail ..."): removed before matching wording.
+# A continuation line may start right after its hyphen ("550-or domain may not exist":
+# RFC 5321 §4.2.1 puts no space there), so a hyphen needs no space after it.
 _REPLY_LINE_PREFIX = re.compile(
-    r"(?<=\s)[2-5][0-9]{2}(?:-|(?= [245]\.[0-9]))(?: ?[245]\.[0-9]{1,3}\.[0-9]{1,3})? {1,3}"
+    r"(?<=\s)[2-5][0-9]{2}"
+    r"(?:-(?: ?[245]\.[0-9]{1,3}\.[0-9]{1,3})? {0,3}"  # "550-", "550-5.1.1 "
+    r"|(?= [245]\.[0-9]) ?[245]\.[0-9]{1,3}\.[0-9]{1,3} {1,3})"  # last line: "550 5.1.1 "
 )
 _SMTP_COMMAND = re.compile(r"in reply to ([A-Za-z][A-Za-z ]{0,24}?) command")
 _COMMAND_NAMES = {

@@ -101,6 +101,13 @@ CASES = {
         row("rosa@example.net", BOUNCED, "5.7.1", 550, SOFT, Reason.BLOCKED),
         row("sven@example.com", BOUNCED, "5.1.1", 550, HARD, Reason.USER_UNKNOWN),
     ],
+    # a Sendmail transcript of local deliveries: each mailer's own output above Sendmail's
+    # generic summary says why (mail.local: unknown user; procmail: quota), and each
+    # recipient reads its own transcript lines, not those of the recipient listed after it
+    "sendmail-local-mailer-output.eml": [
+        row("piet@example.net", BOUNCED, "5.5.0", 554, HARD, Reason.USER_UNKNOWN),
+        row("rhea@example.net", BOUNCED, "5.0.0", 550, SOFT, Reason.MAILBOX_FULL),
+    ],
     # localized prose without enhanced codes: "Empfänger:" / "Destinataire :" label each
     # recipient; a bare 550 with "Postfach voll" / "Boîte aux lettres pleine" is a full
     # mailbox (soft), not a hard bounce decided by the reply code alone

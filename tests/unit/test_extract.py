@@ -8,7 +8,12 @@ import pytest
 
 from processor.parse import postfix
 from processor.smtp import extract
-from processor.smtp.extract import extract_codes, extract_smtp_command, normalise_enhanced
+from processor.smtp.extract import (
+    extract_codes,
+    extract_smtp_command,
+    normalise_enhanced,
+    reply_text,
+)
 from tests.regex_structure import unbounded_repeats
 
 CASES = [
@@ -136,3 +141,28 @@ def test_crafted_worst_cases_complete(crafted: str) -> None:
     # suite's timeout would fail the test.
     extract_codes(crafted)
     extract_smtp_command(crafted)
+
+
+@pytest.mark.parametrize(
+    ("joined", "expected"),
+    [
+        # Gmail: every line repeats the reply and enhanced codes
+        (
+            "550-5.1.1 The email account that you tried to reach does not exist. Please try "
+            "550-5.1.1 double-checking the recipient's email address 550 5.1.1 https://x.example",
+            "550-5.1.1 The email account that you tried to reach does not exist. Please try "
+            "double-checking the recipient's email address https://x.example",
+        ),
+        # a continuation line starting right after its hyphen (RFC 5321 §4.2.1)
+        (
+            "550-The mail server could not deliver mail to bob@example.net.  The account "
+            "550-or domain may not exist, they may be blacklisted",
+            "550-The mail server could not deliver mail to bob@example.net.  The account "
+            "or domain may not exist, they may be blacklisted",
+        ),
+        # a number in the wording is not a line prefix
+        ("450 4.7.1 you sent 550 messages today", "450 4.7.1 you sent 550 messages today"),
+    ],
+)
+def test_reply_text_joins_multi_line_replies(joined: str, expected: str) -> None:
+    assert reply_text(joined) == expected

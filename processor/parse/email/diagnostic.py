@@ -151,6 +151,31 @@ def _squeeze(text: str) -> str:
     return " ".join(text.split()).lstrip(":>.-").strip()
 
 
+# Sendmail's transcript summary of one recipient ("554 <bob@example.net>... Service
+# unavailable") and, on the line above it, a local mailer's own output naming the cause
+# ("mail.local: unknown user: bob", "procmail: Quota exceeded while writing ...").
+_TRANSCRIPT_SUMMARY = re.compile(
+    r"[245][0-9][0-9][ \-](?:[245]\.[0-9]{1,3}\.[0-9]{1,3} {1,5})?<[^<>\s]{1,320}>\.\.\."
+)
+_MAILER_OUTPUT = re.compile(
+    r"(?:^|\n)[ \t]{0,10}([A-Za-z0-9_.\-/]{1,64}: {1,3}\S[^\n]{0,500})\n[ \t]{0,10}\Z"
+)
+
+
+def _mailer_output(block: str, reply: str | None) -> str | None:
+    """The local mailer's output just above a Sendmail transcript summary, or ``None``.
+
+    Sendmail reports a local delivery agent's failure (``mail.local``, ``procmail``, a
+    ``prog`` mailer) with a generic summary and status (``554 5.5.0 ... Service
+    unavailable``, ``550 5.0.0``); the agent's words on the line above say why. Source:
+    sendmail's transcript of session ("----- Transcript of session follows -----").
+    """
+    if reply is None or not _TRANSCRIPT_SUMMARY.match(reply):
+        return None
+    found = _MAILER_OUTPUT.search(block[max(block.find(reply) - 600, 0) : block.find(reply)])
+    return found.group(1).strip() if found else None
+
+
 def from_prose(block: str) -> ProseDiagnostic:
     """The diagnostic for one recipient's block of prose (see the module docstring)."""
     for pattern, replacement in _VENDOR_NOTATIONS:
@@ -162,6 +187,9 @@ def from_prose(block: str) -> ProseDiagnostic:
     # after a reply, a dashed line starts a vendor footer that is not part of it
     body = introduced if reply is None else _DASH_LINE.split(reply, 1)[0]
     text = _squeeze(body)[:MAX_DIAGNOSTIC_CHARS]
+    mailer = _mailer_output(introduced, reply)
+    if mailer:
+        text = f"{text}; {mailer}"[:MAX_DIAGNOSTIC_CHARS]
     if command and text and "in reply to" not in text:
         text = f"{text} (in reply to {command} command)"
     remote = f"{host.group(1)} [{host.group(2)}]" if host is not None else None

@@ -78,6 +78,9 @@ _ANCHORS = tuple(
 )
 _TRANSCRIPT_ANCHOR = _ANCHORS[5]
 _TRANSCRIPT_EXCHANGE = re.compile(r"^[ \t]{0,10}(?:>>>|<<<)")
+# A local mailer's own output in a Sendmail transcript ("mail.local: unknown user: bob",
+# "procmail: Quota exceeded while writing ..."): the program's name, a colon, its words.
+_MAILER_OUTPUT = re.compile(r"^[ \t]{0,10}[A-Za-z0-9_./\-]{1,64}: {1,3}\S")
 _MAX_EXCHANGE_LINES = 6
 _RCPT_COMMAND = re.compile(r"RCPT[ \t]{1,3}TO:[ \t]{0,3}<?" + _ADDR, re.IGNORECASE)
 _DSN_FIELD = re.compile(
@@ -146,11 +149,13 @@ def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
         found.append((address, index))
         if len(found) >= MAX_TEXT_RECIPIENTS:
             break
+    summaries = _transcript_summaries(lines)
     recipients = []
     for position, (address, index) in enumerate(found):
-        exchange = _session_exchange(lines, index)
-        if exchange:
-            recipients.append(TextRecipient(address, "\n".join(exchange)[:MAX_BLOCK_CHARS]))
+        summary = summaries.get(address.lower())
+        evidence = _transcript_evidence(lines, summary) if summary is not None else []
+        if evidence:
+            recipients.append(TextRecipient(address, "\n".join(evidence)[:MAX_BLOCK_CHARS]))
             continue
         stop = found[position + 1][1] if position + 1 < len(found) else len(lines)
         line = lines[index]
@@ -165,6 +170,39 @@ def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
             block.append(line)
         recipients.append(TextRecipient(address, "\n".join(block)[:MAX_BLOCK_CHARS]))
     return recipients
+
+
+def _transcript_summaries(lines: list[str]) -> dict[str, int]:
+    """Lowercased address -> index of the first Sendmail transcript line naming it
+    (``550 5.1.1 <bob@example.net>... User unknown``)."""
+    summaries: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        match = _TRANSCRIPT_ANCHOR.search(line) if "..." in line else None
+        if match is not None:
+            summaries.setdefault(match.group(1).strip(".").lower(), index)
+    return summaries
+
+
+def _transcript_evidence(lines: list[str], index: int) -> list[str]:
+    """What a Sendmail transcript says of the recipient its line ``index`` names.
+
+    A Sendmail notice lists the failed addresses first ("The following addresses had
+    permanent fatal errors"), then the transcript: per recipient, the session exchange or
+    the local mailer's output, then Sendmail's summary line. The block under the list
+    would run into the other recipients' transcript lines, so the transcript decides:
+    the ``<<<`` exchange (:func:`_session_exchange`), or the mailer's output lines just
+    above the summary with the summary (its reply code); ``[]`` when the summary stands
+    alone (the recipient's block is read as prose).
+    """
+    exchange = _session_exchange(lines, index)
+    if exchange:
+        return exchange
+    start = index
+    while start > 0 and index - start < _MAX_EXCHANGE_LINES:
+        if not _MAILER_OUTPUT.match(lines[start - 1]):
+            break
+        start -= 1
+    return [*lines[start:index], lines[index]] if start < index else []
 
 
 def _session_exchange(lines: list[str], index: int) -> list[str]:
