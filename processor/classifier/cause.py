@@ -88,9 +88,23 @@ _QUOTED_REMOTE_REPLY = re.compile(
 # then "Sender verify failed").
 _CALLOUT_PREFIX = re.compile(r"callout verification failed:?[ \n]?", re.IGNORECASE)
 
+# Postfix names the remote host before its reply: "host spam-gw.example.net[192.0.2.1]
+# said: 550 5.1.1 ... User unknown" (smtp(8)/lmtp(8)), "host ... refused to talk to me:
+# 554 ..." (a greeting refusal). The host name is the receiving site's choice, not its
+# words about this delivery: a relay called "spam-gw" or "antivirus" must not make an
+# unknown user read as a spam refusal. Replaced by a space, so that the reply's own line
+# prefix ("550 5.1.1 ") is removed as before (extract.reply_text). Bounded quantifiers.
+_POSTFIX_HOST_SAID = re.compile(
+    r"^(?:smtp; ?)?host [^\s\[\]]{1,255}\[[^\]\s]{1,255}\](?::[0-9]{1,5})? "
+    r"(?:said|refused to talk to me): ?"
+)
+
 
 def rule_text(diagnostic: str) -> str:
     """The text the text rules read: the reply's wording without reply-line prefixes.
+
+    Postfix's "host NAME[ADDRESS] said:" is dropped: the remote host's name is not
+    its reply (a relay named "spam-gw" says nothing about spam).
 
     When a relay quotes the remote server's reply after its own status and
     description (Amazon SES: ``5.1.0 - Unknown address error 550-'...'``), only
@@ -103,6 +117,7 @@ def rule_text(diagnostic: str) -> str:
     ``sender_rejected.sender_address`` rule reads it as a refusal that is not shown to
     be about the recipient (soft).
     """
+    diagnostic = _POSTFIX_HOST_SAID.sub(" ", diagnostic, count=1)
     quoted = _QUOTED_REMOTE_REPLY.match(diagnostic)
     if quoted is not None:
         diagnostic = diagnostic[quoted.start(1) :]
