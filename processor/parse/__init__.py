@@ -38,7 +38,7 @@ from processor.parse.container import (
     refusal_message,
 )
 from processor.parse.email import looks_like_email, parse_email
-from processor.parse.exim import EXIM_PROGRAMS, parse_exim_message, split_exim
+from processor.parse.exim import EXIM_PROGRAMS, parse_exim_message
 from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.one_line import single_line, single_split
 from processor.parse.platforms import parse_platform
@@ -105,19 +105,6 @@ def _other_mta_event(result: ParsedPayload, split: SyslogLine, identity: bytes) 
         return False
     result.events.extend(events)
     result.skipped += not events
-    return True
-
-
-def _exim_line(result: ParsedPayload, line: str, identity: bytes, zone: str | None) -> bool:
-    """Parse an Exim main log line into ``result``; False when ``line`` is not one."""
-    exim = split_exim(line, zone)
-    if exim is None:
-        return False
-    event = parse_exim_message(exim.message, exim.timestamp, identity)
-    if event is None:
-        result.skipped += 1
-    else:
-        result.events.append(event)
     return True
 
 
@@ -234,8 +221,6 @@ def _parse_line(
     event = parse_delivery_line_fast(line, raw_line, reference_time, zone)
     if event is not None:
         result.events.append(event)
-        return
-    if _exim_line(result, line, raw_line, zone):  # Exim main log (processor.parse.exim)
         return
     split = split_syslog(line, reference_time, zone)
     if split is None:

@@ -27,6 +27,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from processor.parse.exim import EXIM_PROGRAMS
+from processor.parse.postfix import daemon_of
+from processor.parse.sendmail import is_sendmail
 from processor.parse.syslog import (
     SyslogLine,
     bsd_timestamp,
@@ -37,6 +40,7 @@ from processor.parse.syslog import (
 
 __all__ = [
     "MESSAGE_FIELDS",
+    "is_mta_program",
     "is_shipper_record",
     "shipper_identity",
     "split_lines",
@@ -186,7 +190,9 @@ def unwrap_shipper_record(
         if not raw_line.strip():
             continue
         if identifier is not None:
-            split: SyslogLine | None = SyslogLine(None, None, identifier, _pid(document), raw_line)
+            split: SyslogLine | None = _identified_line(
+                raw_line, identifier, document, reference_time, source_timezone
+            )
         else:
             split = split_syslog(raw_line, reference_time, source_timezone)
         if split is None:
@@ -199,6 +205,30 @@ def unwrap_shipper_record(
             )
         lines.append(split)
     return lines
+
+
+def is_mta_program(program: str) -> bool:
+    """Whether ``program`` is a program name whose lines a parser reads: a Postfix
+    daemon (:func:`~processor.parse.postfix.daemon_of`), Sendmail or Exim."""
+    return daemon_of(program) is not None or is_sendmail(program) or program in EXIM_PROGRAMS
+
+
+def _identified_line(
+    line: str, identifier: str, document: dict[str, Any], reference_time: float, zone: str | None
+) -> SyslogLine:
+    """The line of a record that names its program (journald ``SYSLOG_IDENTIFIER``, ...).
+
+    The message is the text after ``program[pid]: ``, unless the identifier is not an
+    MTA's and the message is a whole line of one: Docker's ``journald`` logging driver
+    names the container (``SYSLOG_IDENTIFIER`` is its ID or ``--log-opt tag``) and
+    passes the container's output line as it is (Postfix ``maillog_file =
+    /dev/stdout``, Exim ``log_file_path = :stdout``).
+    """
+    if not is_mta_program(identifier):
+        whole = split_syslog(line, reference_time, zone)
+        if whole is not None and is_mta_program(whole.program):
+            return whole
+    return SyslogLine(None, None, identifier, _pid(document), line)
 
 
 def shipper_identity(split: SyslogLine) -> bytes:

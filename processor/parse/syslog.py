@@ -22,7 +22,11 @@ Supported prefixes:
   :mod:`processor.parse.container`) and ``docker``/``kubectl logs --timestamps``
   (``2026-11-29T10:00:01.123456789Z <line>``); the runtime's time wins
   (:func:`_container_line` says why);
-- a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests).
+- a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests);
+- not syslog, but read here so that every wrapper above reads it too: an Exim main log
+  line (``2026-11-29 10:00:01 1tGxyz-000ABC-12 ** bob@example.com ...``, Exim's
+  ``log_file_path`` file or ``:stdout`` in a container), returned as program ``exim``
+  without a host (:func:`split_exim`).
 
 Only string methods are used (no regex), so the work is linear in the line.
 Timestamps are returned as RFC 3339 UTC strings; the rules for zone-less and
@@ -34,6 +38,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from processor.parse.container import CRI_STREAMS, cri_tags
+from processor.parse.exim_prefix import EXIM_PROGRAM, EximLine, exim_prefix
 from processor.parse.stamps import (
     MONTHS,
     bsd_timestamp,
@@ -50,6 +55,7 @@ __all__ = [
     "bsd_timestamp",
     "iso_timestamp",
     "resolve_year",
+    "split_exim",
     "split_syslog",
     "to_rfc3339_utc",
     "zone_info",
@@ -206,15 +212,45 @@ def _iso_line(
     ``journalctl -o short-iso``/``short-iso-precise``), ``2026-11-29 10:00:01 host ...``,
     or a container runtime's time before a whole line (:func:`_container_line`)."""
     if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
-        date, _, line = line.partition(" ")
-        clock, _, rest = line.partition(" ")
-        return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
+        exim = split_exim(line, zone)
+        if exim is not None:  # Exim's main log line: mta_daemon "exim", no host
+            return SyslogLine(exim.timestamp, None, EXIM_PROGRAM, exim.pid, exim.message)
+        return _iso_space_line(line, zone)
     stamp, _, rest = line.partition(" ")
     timestamp = iso_timestamp(stamp, zone)
     split = _host_program_message(rest, timestamp)
     if split is not None or wrapped:
         return split
     return _container_line(rest, timestamp, reference_time, zone)
+
+
+def _iso_space_line(line: str, zone: str | None) -> SyslogLine | None:
+    """``2026-11-29 10:00:01[.ffffff] host program[pid]: message`` (rsyslog ``date-pgsql``)."""
+    date, _, line = line.partition(" ")
+    clock, _, rest = line.partition(" ")
+    return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
+
+
+def split_exim(line: str, zone: str | None) -> EximLine | None:
+    """Split an Exim main log line (:mod:`processor.parse.exim_prefix`); ``None`` when
+    ``line`` is not one.
+
+    A line is Exim's when it starts with ``YYYY-MM-DD hh:mm:ss`` (optionally ``.ddd``,
+    an offset, a ``[pid]``) and then has a message ID, or other text no syslog prefix
+    reads (``SMTP connection from ...``, ``Start queue run``): an rsyslog line stamped
+    the same way (``2026-11-29 10:00:01 mx1 postfix/smtp[1]: ...``) is not Exim's.
+    :func:`split_syslog` returns an Exim line, bare or behind a container prefix, as a
+    :class:`SyslogLine` of program ``exim`` without a host.
+
+    :param zone: IANA zone name of a stamp without an offset (``None``: UTC).
+    :raises TimeZoneError: ``zone`` is not an IANA zone name.
+    """
+    found = exim_prefix(line, zone)
+    if found is None:
+        return None
+    if not found.has_message_id and _iso_space_line(line, zone) is not None:
+        return None
+    return found.line
 
 
 def _container_line(
