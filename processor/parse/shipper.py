@@ -27,9 +27,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from processor.parse.exim import EXIM_PROGRAMS
-from processor.parse.postfix import daemon_of
-from processor.parse.sendmail import is_sendmail
+import orjson
+
+from processor.errors import InvalidJSONError
+from processor.parse.container import NOT_A_LINE_MESSAGE, container_content, refusal_message
+from processor.parse.mta import is_mta_program
 from processor.parse.syslog import (
     SyslogLine,
     bsd_timestamp,
@@ -40,11 +42,12 @@ from processor.parse.syslog import (
 
 __all__ = [
     "MESSAGE_FIELDS",
-    "is_mta_program",
     "is_shipper_record",
     "shipper_identity",
+    "shipper_refusal",
     "split_lines",
     "unwrap_shipper_record",
+    "wrapped_json",
 ]
 
 MESSAGE_FIELDS = ("message", "log", "MESSAGE")
@@ -207,12 +210,6 @@ def unwrap_shipper_record(
     return lines
 
 
-def is_mta_program(program: str) -> bool:
-    """Whether ``program`` is a program name whose lines a parser reads: a Postfix
-    daemon (:func:`~processor.parse.postfix.daemon_of`), Sendmail or Exim."""
-    return daemon_of(program) is not None or is_sendmail(program) or program in EXIM_PROGRAMS
-
-
 def _identified_line(
     line: str, identifier: str, document: dict[str, Any], reference_time: float, zone: str | None
 ) -> SyslogLine:
@@ -241,3 +238,35 @@ def shipper_identity(split: SyslogLine) -> bytes:
     return f"{split.timestamp} {split.host} {split.program}{pid}: {split.message}".encode(
         "utf-8", "replace"
     )
+
+
+def wrapped_json(text: str, *, bare: bool) -> Any | None:
+    """The JSON document a wrapper's line carries, or ``None`` when it carries none.
+
+    A JSON line (a delivery event, a platform's event, a log record) is read behind a
+    container runtime's prefix (:func:`~processor.parse.container.container_content`)
+    as it is bare; with ``bare``, ``text`` (a shipper record's message) may also be
+    the JSON itself (Docker json-file ``{"log": "{...}\\n"}``).
+
+    :raises InvalidJSONError: the content starts like JSON (``{``, ``[``) but does not parse.
+    """
+    content = text if bare and text[:1] in ("{", "[") else container_content(text)
+    if content is None or content[:1] not in ("{", "["):
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        where = "log record's message" if content is text else "container log line's content"
+        raise InvalidJSONError(f"{where} is invalid JSON: {error}") from None
+
+
+def shipper_refusal(message: str, *, wrapped: bool) -> str:
+    """Why a shipper record's line (``message``) is refused: its content has no shape read
+    here, it is a lone CRI partial fragment, or it is JSON inside a ``wrapped`` record
+    (a record that is itself a container line's or another record's content)."""
+    if wrapped and wrapped_json(message, bare=True) is not None:
+        return "shipper record's message is JSON inside a wrapper's JSON (one level is read)"
+    reason = refusal_message(message)
+    if reason == NOT_A_LINE_MESSAGE:
+        return "shipper record's message is not a syslog line"
+    return f"shipper record's message: {reason}"
