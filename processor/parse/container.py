@@ -60,8 +60,8 @@ NOT_A_LINE_MESSAGE = "not a syslog line, JSON event or log record"
 """Error message of a line with no recognisable shape."""
 
 CONTENT_MESSAGE = (
-    "container log line's content is not a syslog line (or it is the end of a partial "
-    "line whose start is in another payload)"
+    "container log line's content is not a syslog line, Exim main log line or JSON document "
+    "(or it is the end of a partial line whose start is in another payload)"
 )
 """Error message of a full CRI line whose content has no recognisable shape."""
 
@@ -179,10 +179,10 @@ def container_content(line: str) -> str | None:
         return None
     stream, _, after = rest.partition(" ")
     if stream not in CRI_STREAMS:
-        return rest
+        return rest.removeprefix("\ufeff")
     field, _, content = after.partition(" ")
     tags = cri_tags(field)
-    return None if tags is None or tags.partial else content
+    return None if tags is None or tags.partial else content.removeprefix("\ufeff")
 
 
 def refusal_message(line: str) -> str:

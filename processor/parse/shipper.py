@@ -268,5 +268,5 @@ def shipper_refusal(message: str, *, wrapped: bool) -> str:
         return "shipper record's message is JSON inside a wrapper's JSON (one level is read)"
     reason = refusal_message(message)
     if reason == NOT_A_LINE_MESSAGE:
-        return "shipper record's message is not a syslog line"
+        return "shipper record's message is not a syslog line, Exim main log line or JSON document"
     return f"shipper record's message: {reason}"

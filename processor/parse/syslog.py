@@ -122,6 +122,8 @@ def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None
     The host may be left out when the program has a ``/`` or ``[pid]`` (a bare Postfix
     line); the ``facility.severity`` token is only looked for after a host.
     """
+    if rest[:1] in ("{", "["):  # JSON, never a syslog line (a container line's content)
+        return None
     first, _, after_first = rest.partition(" ")
     tag = _split_program(first)
     if tag is not None and ("/" in first or "[" in first):
@@ -219,9 +221,15 @@ def _iso_line(
     stamp, _, rest = line.partition(" ")
     timestamp = iso_timestamp(stamp, zone)
     split = _host_program_message(rest, timestamp)
-    if split is not None or wrapped:
+    if wrapped or (split is not None and not _is_line_start(split.host)):
         return split
+    # no host, or a "host" that is a date or a <PRI>: a runtime's time before a line
     return _container_line(rest, timestamp, reference_time, zone)
+
+
+def _is_line_start(host: str | None) -> bool:
+    """A "host" that starts a line's own prefix: ``<PRI>``, a ``YYYY-`` date."""
+    return host is not None and (host[:1] == "<" or (host[4:5] == "-" and host[:4].isdigit()))
 
 
 def _iso_space_line(line: str, zone: str | None) -> SyslogLine | None:
@@ -279,7 +287,7 @@ def _container_line(
         if tags is None or tags.partial:
             return None
         rest = content
-    inner = _split(rest, reference_time, zone, wrapped=True)
+    inner = _split(rest.removeprefix("\ufeff"), reference_time, zone, wrapped=True)
     if inner is None or outer is None:
         return inner
     return inner._replace(timestamp=outer)
