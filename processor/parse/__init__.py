@@ -2,10 +2,12 @@
 
 A payload (one Kafka message value, or one file) may hold:
 
-- one or several syslog lines (Postfix delivery lines and any other lines), also
-  behind a container runtime's prefix (:mod:`processor.parse.syslog`); the partial
-  fragments of a CRI container log line are joined (:mod:`processor.parse.container`);
-- one JSON document: a log shipper record wrapping a syslog line
+- one or several syslog lines (Postfix, Sendmail, Exim delivery lines and any other
+  lines) or Exim main log lines, also behind a container runtime's prefix
+  (:mod:`processor.parse.syslog`); the partial fragments of a CRI container log line are
+  joined (:mod:`processor.parse.container`); a JSON line behind that prefix is read as
+  a JSON line (one wrapper level: :func:`~processor.parse.shipper.wrapped_json`);
+- one JSON document: a log shipper record wrapping any line above, or a JSON line
   (:mod:`processor.parse.shipper`), a sending platform's webhook event
   (:mod:`processor.parse.platforms`: SES/SNS, SendGrid, Mailgun, Postmark,
   SparkPost; checked before the generic schema), a generic delivery event

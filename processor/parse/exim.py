@@ -10,6 +10,11 @@ deliveries", "Delivery failures", "Reducing or increasing what is logged")::
         H=mx.example.com [192.0.2.10]: SMTP error from remote mail server after
         RCPT TO:<bob@example.com>: 550 5.1.1 User unknown
 
+The line's prefix is split by :mod:`processor.parse.exim_prefix`, and
+:func:`processor.parse.syslog.split_syslog` reads the whole line (program ``exim``, no
+host) bare and behind every prefix and in every log shipper record that carries a
+syslog line: Exim in a container logs to standard output (``log_file_path = :stdout``).
+
 The line is a time stamp (``+millisec`` adds ``.ddd``, ``+timezone`` an offset
 ``+hhmm``; :func:`split_exim` reads both), an optional ``[pid]`` (``+pid``), the
 message ID, a two-character flag and the address. Delivery outcomes, one per

@@ -13,13 +13,17 @@
   numeric ``@timestamp``/``date`` (epoch seconds as a double, its default
   ``json_date_format``), or the parser's own ``time`` (``Nov 30 02:25:06``).
 
-The wrapped line is split like any syslog line; the shipper's timestamp and
-host fill in what the line lacks. A shipper's time is an ISO 8601 string, an
-RFC 3164 ``Mmm dd hh:mm:ss`` string (year from the reference time), or a number
-of seconds, milliseconds, microseconds or nanoseconds since the epoch (told apart by
-magnitude: seconds below 10^11, i.e. up to the year 5138). A shipper time without
-an offset is read in the source time zone, like a zone-less syslog timestamp
-(:func:`processor.parse.syslog.iso_timestamp`).
+The wrapped line is read like a bare line (a syslog line, an Exim main log line, a
+container runtime's line; a JSON line by :func:`wrapped_json`, one level deep); the
+shipper's timestamp and host fill in what the line lacks. A record that names its program
+(journald) carries only the text after ``program[pid]: ``, unless the program is no MTA's
+and the text is a whole MTA line (Docker's ``journald`` logging driver).
+
+A shipper's time is an ISO 8601 string, an RFC 3164 ``Mmm dd hh:mm:ss`` string (year
+from the reference time), or a number of seconds, milliseconds, microseconds or
+nanoseconds since the epoch (told apart by magnitude: seconds below 10^11, i.e. up to
+the year 5138). A shipper time without an offset is read in the source time zone, like
+a zone-less syslog timestamp (:func:`processor.parse.syslog.iso_timestamp`).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 from processor.parse.container import CRI_STREAMS, cri_tags
 from processor.parse.exim_prefix import EXIM_PROGRAM, EximLine, exim_prefix
+from processor.parse.priority import is_priority
 from processor.parse.stamps import (
     MONTHS,
     bsd_timestamp,
@@ -94,28 +95,6 @@ def _split_program(token: str) -> tuple[str, str | None] | None:
     return (token, None) if token else None
 
 
-#: Facility and severity names of RFC 5424 §6.2.1 (Table 1, Table 2) as syslog.h and
-#: syslog.conf(5) spell them, with their aliases (``panic``, ``error``, ``warn``).
-_FACILITIES = frozenset(
-    {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-     "authpriv", "ftp", *(f"local{number}" for number in range(8))}
-)  # fmt: skip
-_SEVERITIES = frozenset(
-    {"emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info",
-     "debug"}
-)  # fmt: skip
-
-
-def _is_priority(token: str) -> bool:
-    """``mail.info`` or ``<mail.info>``: the ``facility.severity`` some syslog-ng/rsyslog
-    templates and appliance syslogs write after the host (syslog-ng ``$FACILITY.$LEVEL``,
-    rsyslog ``%syslogfacility-text%.%syslogseverity-text%``)."""
-    if token[:1] == "<" and token[-1:] == ">":
-        token = token[1:-1]
-    facility, dot, severity = token.partition(".")
-    return bool(dot) and facility in _FACILITIES and severity in _SEVERITIES
-
-
 def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None:
     """Parse ``[host] [facility.severity] program[pid]: message``.
 
@@ -131,7 +110,7 @@ def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None
     second, _, message = after_first.partition(" ")
     tag = _split_program(second)
     if tag is None:
-        if not _is_priority(second):
+        if not is_priority(second):
             return None
         third, _, message = message.partition(" ")
         tag = _split_program(third)
@@ -271,8 +250,12 @@ def _container_line(
     - ``docker logs --timestamps``, ``kubectl logs --timestamps``: ``<line>``.
 
     ``<line>`` is any prefix this module reads (Postfix's own ``postlog`` writes
-    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``maillog_file = /dev/stdout``), one
-    level deep.
+    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``maillog_file = /dev/stdout``, Exim
+    its main log line with ``log_file_path = :stdout``), one level deep; a byte order mark
+    before it (a file's first line) is dropped, as bare. A ``--timestamps`` time before an
+    ISO line without a host, or before a ``<PRI>`` line, is read so, not as the host of an
+    ISO line (:func:`_is_line_start`). A JSON content is read by :mod:`processor.parse`
+    (:func:`processor.parse.container.container_content`).
 
     The runtime's time wins over the line's own: it is RFC 3339 with a zone and a year,
     and nanosecond-precise (Go's ``RFC3339Nano`` drops trailing zeros, so fewer digits
