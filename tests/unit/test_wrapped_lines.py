@@ -569,3 +569,21 @@ def test_any_wrapped_line_gives_the_bare_line_events(line: str, wrapper: Wrapper
     assume(not _is_container_line(line))
     bare_line = BareLine("generated", line, _epoch(REFERENCE_TEXT))
     assert list(_mismatches(bare_line, wrapper)) == []
+
+
+def test_journald_exim_identifier_with_the_whole_main_log_line() -> None:
+    # Docker's journald driver with --log-opt tag=exim: MESSAGE is the line Exim wrote to
+    # stdout, its own stamp included (read as bare; the journal's time is the event time).
+    line = next(bare.line for bare in BARE_LINES if bare.case.startswith("exim:exim-"))
+    document = {
+        "MESSAGE": line,
+        "SYSLOG_IDENTIFIER": "exim",
+        "CONTAINER_NAME": "mta",
+        "_HOSTNAME": NODE,
+        "__REALTIME_TIMESTAMP": "1795946409500000",
+    }
+    reference = _epoch(REFERENCE_TEXT)
+    (bare,) = enrich_payload(line.encode(), reference_time=reference).records
+    (record,) = enrich_payload(_json(document).encode(), reference_time=reference).records
+    assert _without(record, WRAPPED_RECORD_FIELDS) == _without(bare, WRAPPED_RECORD_FIELDS)
+    assert (record.event_time, record.mta_host, record.mta_daemon) == (SHIPPER_TIME, NODE, "exim")
