@@ -2,10 +2,12 @@
 
 A payload (one Kafka message value, or one file) may hold:
 
-- one or several syslog lines (Postfix delivery lines and any other lines), also
-  behind a container runtime's prefix (:mod:`processor.parse.syslog`); the partial
-  fragments of a CRI container log line are joined (:mod:`processor.parse.container`);
-- one JSON document: a log shipper record wrapping a syslog line
+- one or several syslog lines (Postfix, Sendmail, Exim delivery lines and any other
+  lines) or Exim main log lines, also behind a container runtime's prefix
+  (:mod:`processor.parse.syslog`); the partial fragments of a CRI container log line are
+  joined (:mod:`processor.parse.container`); a JSON line behind that prefix is read as
+  a JSON line (one wrapper level: :func:`~processor.parse.shipper.wrapped_json`);
+- one JSON document: a log shipper record wrapping any line above, or a JSON line
   (:mod:`processor.parse.shipper`), a sending platform's webhook event
   (:mod:`processor.parse.platforms`: SES/SNS, SendGrid, Mailgun, Postmark,
   SparkPost; checked before the generic schema), a generic delivery event
@@ -31,20 +33,20 @@ import orjson
 
 from processor.errors import InternalError, InvalidEventError, InvalidJSONError, PayloadError
 from processor.model import DeliveryEvent
-from processor.parse.container import (
-    NOT_A_LINE_MESSAGE,
-    has_partial_lines,
-    join_partial_lines,
-    refusal_message,
-)
+from processor.parse.container import has_partial_lines, join_partial_lines, refusal_message
 from processor.parse.email import looks_like_email, parse_email
-from processor.parse.exim import EXIM_PROGRAMS, parse_exim_message, split_exim
 from processor.parse.json_event import is_generic_event, parse_generic_event
+from processor.parse.mta import other_mta_events
 from processor.parse.one_line import single_line, single_split
 from processor.parse.platforms import parse_platform
 from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
-from processor.parse.sendmail import is_sendmail, parse_sendmail_message
-from processor.parse.shipper import is_shipper_record, shipper_identity, unwrap_shipper_record
+from processor.parse.shipper import (
+    is_shipper_record,
+    shipper_identity,
+    shipper_refusal,
+    unwrap_shipper_record,
+    wrapped_json,
+)
 from processor.parse.stamps import reference_or_now
 from processor.parse.syslog import SyslogLine, split_syslog, zone_info
 
@@ -80,7 +82,10 @@ class ParsedPayload:
 
 
 def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> None:
-    if _other_mta_event(result, split, identity):  # Sendmail, Exim via syslog
+    events = other_mta_events(split, identity)  # Sendmail, Exim
+    if events is not None:
+        result.events.extend(events)
+        result.skipped += not events
         return
     if daemon_of(split.program) is None:
         result.skipped += 1
@@ -92,50 +97,15 @@ def _syslog_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> 
         result.events.append(event)
 
 
-def _other_mta_event(result: ParsedPayload, split: SyslogLine, identity: bytes) -> bool:
-    """Parse a Sendmail or Exim syslog line into ``result``; False for other programs."""
-    if is_sendmail(split.program):
-        events = parse_sendmail_message(split, identity)
-    elif split.program in EXIM_PROGRAMS:
-        event = parse_exim_message(
-            split.message, split.timestamp, identity, host=split.host, program=split.program
-        )
-        events = [] if event is None else [event]
-    else:
-        return False
-    result.events.extend(events)
-    result.skipped += not events
-    return True
-
-
-def _exim_line(result: ParsedPayload, line: str, identity: bytes, zone: str | None) -> bool:
-    """Parse an Exim main log line into ``result``; False when ``line`` is not one."""
-    exim = split_exim(line, zone)
-    if exim is None:
-        return False
-    event = parse_exim_message(exim.message, exim.timestamp, identity)
-    if event is None:
-        result.skipped += 1
-    else:
-        result.events.append(event)
-    return True
-
-
-def _shipper_refusal(split: SyslogLine) -> str:
-    """Why a shipper record's line is refused (a lone CRI partial fragment says so)."""
-    reason = refusal_message(split.message)
-    if reason == NOT_A_LINE_MESSAGE:
-        return "shipper record's message is not a syslog line"
-    return f"shipper record's message: {reason}"
-
-
 def _json_document(
     result: ParsedPayload,
     document: Any,
     line_number: int,
     reference_time: float,
     zone: str | None,
+    wrapped: bool = False,
 ) -> None:
+    """Read one JSON document (``wrapped``: carried by a wrapper, whose JSON is not read)."""
     items = document if isinstance(document, list) else [document]
     for item in items:
         if not isinstance(item, dict):
@@ -154,11 +124,8 @@ def _json_document(
             if not splits:  # a log record with an empty message: nothing to deliver
                 result.skipped += 1
             for split in splits:
-                if not split.program:
-                    result.add_error(line_number, InvalidEventError(_shipper_refusal(split)))
-                    continue
                 try:
-                    _syslog_event(result, split, shipper_identity(split))
+                    _shipper_line(result, split, line_number, reference_time, zone, wrapped)
                 except PayloadError as error:
                     result.add_error(line_number, error)
         else:
@@ -169,6 +136,24 @@ def _json_document(
                     "nor a log record (no 'message', 'log' or 'MESSAGE')"
                 ),
             )
+
+
+def _shipper_line(
+    result: ParsedPayload,
+    split: SyslogLine,
+    line_number: int,
+    reference_time: float,
+    zone: str | None,
+    wrapped: bool,
+) -> None:
+    """One line of a shipper record: a log line, or a JSON line (one wrapper level)."""
+    if split.program:
+        _syslog_event(result, split, shipper_identity(split))
+        return
+    document = None if wrapped else wrapped_json(split.message, bare=True)
+    if document is None:
+        raise InvalidEventError(shipper_refusal(split.message, wrapped=wrapped))
+    _json_document(result, document, line_number, reference_time, zone, wrapped=True)
 
 
 def _platform_event(result: ParsedPayload, item: dict[str, Any], line_number: int) -> bool:
@@ -235,12 +220,14 @@ def _parse_line(
     if event is not None:
         result.events.append(event)
         return
-    if _exim_line(result, line, raw_line, zone):  # Exim main log (processor.parse.exim)
-        return
     split = split_syslog(line, reference_time, zone)
-    if split is None:
+    if split is not None:
+        _syslog_event(result, split, raw_line)
+        return
+    document = wrapped_json(line, bare=False)  # a JSON line behind a container's prefix
+    if document is None:
         raise InvalidEventError(refusal_message(line))
-    _syslog_event(result, split, raw_line)
+    _json_document(result, document, line_number, reference_time, zone, wrapped=True)
 
 
 def parse_payload(

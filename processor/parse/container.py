@@ -39,6 +39,7 @@ __all__ = [
     "NOT_A_LINE_MESSAGE",
     "PARTIAL_LINE_MESSAGE",
     "CriTags",
+    "container_content",
     "cri_tags",
     "has_partial_lines",
     "join_partial_lines",
@@ -59,8 +60,8 @@ NOT_A_LINE_MESSAGE = "not a syslog line, JSON event or log record"
 """Error message of a line with no recognisable shape."""
 
 CONTENT_MESSAGE = (
-    "container log line's content is not a syslog line (or it is the end of a partial "
-    "line whose start is in another payload)"
+    "container log line's content is not a syslog line, Exim main log line or JSON document "
+    "(or it is the end of a partial line whose start is in another payload)"
 )
 """Error message of a full CRI line whose content has no recognisable shape."""
 
@@ -162,6 +163,26 @@ def join_partial_lines(lines: list[bytes]) -> list[tuple[int, bytes]]:
         numbered.extend(run.originals)
     numbered.sort(key=lambda pair: pair[0])
     return numbered
+
+
+def container_content(line: str) -> str | None:
+    """The line a container runtime's prefix carries, or ``None`` when ``line`` has none.
+
+    ``<RFC 3339 time> stdout|stderr F[:tags] <content>`` (CRI, full line) or ``<RFC 3339
+    time> <content>`` (``docker``/``kubectl logs --timestamps``); a CRI partial fragment
+    (``P``) or an unknown CRI tag has no content (as in
+    :func:`processor.parse.syslog.split_syslog`, which splits a syslog or Exim line
+    behind these prefixes; this gives the content of any other shape, JSON).
+    """
+    stamp, _, rest = line.partition(" ")
+    if stamp[4:5] != "-" or stamp[10:11] != "T" or not stamp[:4].isdigit():
+        return None
+    stream, _, after = rest.partition(" ")
+    if stream not in CRI_STREAMS:
+        return rest.removeprefix("\ufeff")
+    field, _, content = after.partition(" ")
+    tags = cri_tags(field)
+    return None if tags is None or tags.partial else content.removeprefix("\ufeff")
 
 
 def refusal_message(line: str) -> str:

@@ -10,6 +10,11 @@ deliveries", "Delivery failures", "Reducing or increasing what is logged")::
         H=mx.example.com [192.0.2.10]: SMTP error from remote mail server after
         RCPT TO:<bob@example.com>: 550 5.1.1 User unknown
 
+The line's prefix is split by :mod:`processor.parse.exim_prefix`, and
+:func:`processor.parse.syslog.split_syslog` reads the whole line (program ``exim``, no
+host) bare and behind every prefix and in every log shipper record that carries a
+syslog line: Exim in a container logs to standard output (``log_file_path = :stdout``).
+
 The line is a time stamp (``+millisec`` adds ``.ddd``, ``+timezone`` an offset
 ``+hhmm``; :func:`split_exim` reads both), an optional ``[pid]`` (``+pid``), the
 message ID, a two-character flag and the address. Delivery outcomes, one per
@@ -36,8 +41,6 @@ String methods only: every step is linear in the line.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from processor.model import DeliveryEvent, DeliveryStatus
 from processor.parse.exim_fields import (
     address_parts,
@@ -46,7 +49,8 @@ from processor.parse.exim_fields import (
     split_failure,
     unbracket,
 )
-from processor.parse.syslog import iso_timestamp, split_syslog
+from processor.parse.exim_prefix import EXIM_PROGRAM, EximLine, is_exim_stamp, is_message_id
+from processor.parse.syslog import split_exim
 
 __all__ = ["EXIM_PROGRAMS", "EximLine", "is_message_id", "parse_exim_message", "split_exim"]
 
@@ -64,93 +68,13 @@ _FAILURES = frozenset({"**", "=="})
 _BLACKHOLE = ":blackhole:"
 
 
-class EximLine(NamedTuple):
-    """An Exim main log line split after its stamp.
-
-    :param timestamp: RFC 3339 UTC time, or ``None`` when the stamp is invalid.
-    :param pid: the ``[pid]`` as text (``log_selector = +pid``), or ``None``.
-    :param message: the rest: ``<message ID> <flag> <address> ...`` or another event.
-    """
-
-    timestamp: str | None
-    pid: str | None
-    message: str
-
-
-def _is_stamp(line: str) -> bool:
-    """``YYYY-MM-DD hh:mm:ss`` at the start of ``line``."""
-    return (
-        line[4:5] == "-"
-        and line[7:8] == "-"
-        and line[10:11] == " "
-        and line[13:14] == ":"
-        and line[16:17] == ":"
-        and (line[:4] + line[5:7] + line[8:10] + line[11:13] + line[14:16] + line[17:19]).isdigit()
-        and line[:19].isascii()
-    )
-
-
-def _is_offset(token: str) -> bool:
-    """``+0100`` / ``-0500``: the ``+timezone`` log selector's offset."""
-    return len(token) == 5 and token[0] in "+-" and token[1:].isdigit() and token.isascii()
-
-
-def is_message_id(token: str) -> bool:
-    """An Exim message ID: base-62 groups of 6, 6 (11 from 4.97) and 2 (4 from 4.97) digits."""
-    parts = token.split("-")
-    return (
-        len(parts) == 3
-        and len(parts[0]) == 6
-        and 6 <= len(parts[1]) <= 11
-        and 2 <= len(parts[2]) <= 4
-        and token.isascii()
-        and "".join(parts).isalnum()
-    )
-
-
-def split_exim(line: str, zone: str | None) -> EximLine | None:
-    """Split an Exim main log line; ``None`` when ``line`` is not one.
-
-    A line is Exim's when it starts with ``YYYY-MM-DD hh:mm:ss`` (optionally
-    ``.ddd``, an offset, a ``[pid]``) and then has a message ID, or other text
-    that :func:`processor.parse.syslog.split_syslog` cannot split (``SMTP
-    connection from ...``, ``Start queue run``): an rsyslog line stamped the same
-    way (``2026-11-29 10:00:01 mx1 postfix/smtp[1]: ...``) is left to it.
-
-    :param zone: IANA zone name of a stamp without an offset (``None``: UTC).
-    :raises TimeZoneError: ``zone`` is not an IANA zone name.
-    """
-    if not _is_stamp(line):
-        return None
-    date, clock, rest = line[:10], line[11:19], line[19:]
-    if rest.startswith(".") and rest[1:4].isdigit():  # +millisec
-        fraction, _, rest = rest.partition(" ")
-        clock += fraction
-    elif rest.startswith(" "):
-        rest = rest[1:]
-    else:
-        return None
-    token, _, after = rest.partition(" ")
-    offset = ""
-    if _is_offset(token):
-        offset, rest = token, after
-        token, _, after = rest.partition(" ")
-    pid = None
-    if token.startswith("[") and token.endswith("]") and token[1:-1].isdigit():
-        pid, rest = token[1:-1], after
-        token = rest.partition(" ")[0]
-    if not is_message_id(token) and split_syslog(line, 0.0, zone) is not None:
-        return None  # an ISO-stamped syslog line (rsyslog date-pgsql style): not Exim's
-    return EximLine(iso_timestamp(f"{date}T{clock}{offset}", zone), pid, rest)
-
-
 def parse_exim_message(
     message: str,
     timestamp: str | None,
     identity: bytes,
     *,
     host: str | None = None,
-    program: str = "exim",
+    program: str = EXIM_PROGRAM,
 ) -> DeliveryEvent | None:
     """Turn the part of an Exim log line after its stamp into a delivery event.
 
@@ -167,7 +91,7 @@ def parse_exim_message(
     :returns: a :class:`DeliveryEvent`, or ``None`` for lines that are not
         delivery outcomes (skipped). Never raises on malformed text.
     """
-    if _is_stamp(message):
+    if is_exim_stamp(message):
         inner = split_exim(message, None)
         if inner is not None:
             timestamp, message = timestamp or inner.timestamp, inner.message

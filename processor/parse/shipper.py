@@ -13,13 +13,17 @@
   numeric ``@timestamp``/``date`` (epoch seconds as a double, its default
   ``json_date_format``), or the parser's own ``time`` (``Nov 30 02:25:06``).
 
-The wrapped line is split like any syslog line; the shipper's timestamp and
-host fill in what the line lacks. A shipper's time is an ISO 8601 string, an
-RFC 3164 ``Mmm dd hh:mm:ss`` string (year from the reference time), or a number
-of seconds, milliseconds, microseconds or nanoseconds since the epoch (told apart by
-magnitude: seconds below 10^11, i.e. up to the year 5138). A shipper time without
-an offset is read in the source time zone, like a zone-less syslog timestamp
-(:func:`processor.parse.syslog.iso_timestamp`).
+The wrapped line is read like a bare line (a syslog line, an Exim main log line, a
+container runtime's line; a JSON line by :func:`wrapped_json`, one level deep); the
+shipper's timestamp and host fill in what the line lacks. A record that names its program
+(journald) carries only the text after ``program[pid]: ``, unless the program is no MTA's
+and the text is a whole MTA line (Docker's ``journald`` logging driver).
+
+A shipper's time is an ISO 8601 string, an RFC 3164 ``Mmm dd hh:mm:ss`` string (year
+from the reference time), or a number of seconds, milliseconds, microseconds or
+nanoseconds since the epoch (told apart by magnitude: seconds below 10^11, i.e. up to
+the year 5138). A shipper time without an offset is read in the source time zone, like
+a zone-less syslog timestamp (:func:`processor.parse.syslog.iso_timestamp`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
+from processor.errors import InvalidJSONError
+from processor.parse.container import NOT_A_LINE_MESSAGE, container_content, refusal_message
+from processor.parse.mta import is_mta_program
 from processor.parse.syslog import (
     SyslogLine,
     bsd_timestamp,
@@ -39,8 +48,10 @@ __all__ = [
     "MESSAGE_FIELDS",
     "is_shipper_record",
     "shipper_identity",
+    "shipper_refusal",
     "split_lines",
     "unwrap_shipper_record",
+    "wrapped_json",
 ]
 
 MESSAGE_FIELDS = ("message", "log", "MESSAGE")
@@ -186,7 +197,9 @@ def unwrap_shipper_record(
         if not raw_line.strip():
             continue
         if identifier is not None:
-            split: SyslogLine | None = SyslogLine(None, None, identifier, _pid(document), raw_line)
+            split: SyslogLine | None = _identified_line(
+                raw_line, identifier, document, reference_time, source_timezone
+            )
         else:
             split = split_syslog(raw_line, reference_time, source_timezone)
         if split is None:
@@ -201,6 +214,24 @@ def unwrap_shipper_record(
     return lines
 
 
+def _identified_line(
+    line: str, identifier: str, document: dict[str, Any], reference_time: float, zone: str | None
+) -> SyslogLine:
+    """The line of a record that names its program (journald ``SYSLOG_IDENTIFIER``, ...).
+
+    The message is the text after ``program[pid]: ``, unless the identifier is not an
+    MTA's and the message is a whole line of one: Docker's ``journald`` logging driver
+    names the container (``SYSLOG_IDENTIFIER`` is its ID or ``--log-opt tag``) and
+    passes the container's output line as it is (Postfix ``maillog_file =
+    /dev/stdout``, Exim ``log_file_path = :stdout``).
+    """
+    if not is_mta_program(identifier):
+        whole = split_syslog(line, reference_time, zone)
+        if whole is not None and is_mta_program(whole.program):
+            return whole
+    return SyslogLine(None, None, identifier, _pid(document), line)
+
+
 def shipper_identity(split: SyslogLine) -> bytes:
     """The bytes a shipper record's line is identified by (hashed into ``event_id``).
 
@@ -211,3 +242,35 @@ def shipper_identity(split: SyslogLine) -> bytes:
     return f"{split.timestamp} {split.host} {split.program}{pid}: {split.message}".encode(
         "utf-8", "replace"
     )
+
+
+def wrapped_json(text: str, *, bare: bool) -> Any | None:
+    """The JSON document a wrapper's line carries, or ``None`` when it carries none.
+
+    A JSON line (a delivery event, a platform's event, a log record) is read behind a
+    container runtime's prefix (:func:`~processor.parse.container.container_content`)
+    as it is bare; with ``bare``, ``text`` (a shipper record's message) may also be
+    the JSON itself (Docker json-file ``{"log": "{...}\\n"}``).
+
+    :raises InvalidJSONError: the content starts like JSON (``{``, ``[``) but does not parse.
+    """
+    content = text if bare and text[:1] in ("{", "[") else container_content(text)
+    if content is None or content[:1] not in ("{", "["):
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        where = "log record's message" if content is text else "container log line's content"
+        raise InvalidJSONError(f"{where} is invalid JSON: {error}") from None
+
+
+def shipper_refusal(message: str, *, wrapped: bool) -> str:
+    """Why a shipper record's line (``message``) is refused: its content has no shape read
+    here, it is a lone CRI partial fragment, or it is JSON inside a ``wrapped`` record
+    (a record that is itself a container line's or another record's content)."""
+    if wrapped and wrapped_json(message, bare=True) is not None:
+        return "shipper record's message is JSON inside a wrapper's JSON (one level is read)"
+    reason = refusal_message(message)
+    if reason == NOT_A_LINE_MESSAGE:
+        return "shipper record's message is not a syslog line, Exim main log line or JSON document"
+    return f"shipper record's message: {reason}"

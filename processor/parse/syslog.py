@@ -22,7 +22,11 @@ Supported prefixes:
   :mod:`processor.parse.container`) and ``docker``/``kubectl logs --timestamps``
   (``2026-11-29T10:00:01.123456789Z <line>``); the runtime's time wins
   (:func:`_container_line` says why);
-- a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests).
+- a bare ``postfix/smtp[1234]: msg`` (journald MESSAGE with identifier, tests);
+- not syslog, but read here so that every wrapper above reads it too: an Exim main log
+  line (``2026-11-29 10:00:01 1tGxyz-000ABC-12 ** bob@example.com ...``, Exim's
+  ``log_file_path`` file or ``:stdout`` in a container), returned as program ``exim``
+  without a host (:func:`split_exim`).
 
 Only string methods are used (no regex), so the work is linear in the line.
 Timestamps are returned as RFC 3339 UTC strings; the rules for zone-less and
@@ -34,6 +38,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from processor.parse.container import CRI_STREAMS, cri_tags
+from processor.parse.exim_prefix import EXIM_PROGRAM, EximLine, exim_prefix
+from processor.parse.priority import is_priority
 from processor.parse.stamps import (
     MONTHS,
     bsd_timestamp,
@@ -50,6 +56,7 @@ __all__ = [
     "bsd_timestamp",
     "iso_timestamp",
     "resolve_year",
+    "split_exim",
     "split_syslog",
     "to_rfc3339_utc",
     "zone_info",
@@ -88,34 +95,14 @@ def _split_program(token: str) -> tuple[str, str | None] | None:
     return (token, None) if token else None
 
 
-#: Facility and severity names of RFC 5424 §6.2.1 (Table 1, Table 2) as syslog.h and
-#: syslog.conf(5) spell them, with their aliases (``panic``, ``error``, ``warn``).
-_FACILITIES = frozenset(
-    {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-     "authpriv", "ftp", *(f"local{number}" for number in range(8))}
-)  # fmt: skip
-_SEVERITIES = frozenset(
-    {"emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info",
-     "debug"}
-)  # fmt: skip
-
-
-def _is_priority(token: str) -> bool:
-    """``mail.info`` or ``<mail.info>``: the ``facility.severity`` some syslog-ng/rsyslog
-    templates and appliance syslogs write after the host (syslog-ng ``$FACILITY.$LEVEL``,
-    rsyslog ``%syslogfacility-text%.%syslogseverity-text%``)."""
-    if token[:1] == "<" and token[-1:] == ">":
-        token = token[1:-1]
-    facility, dot, severity = token.partition(".")
-    return bool(dot) and facility in _FACILITIES and severity in _SEVERITIES
-
-
 def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None:
     """Parse ``[host] [facility.severity] program[pid]: message``.
 
     The host may be left out when the program has a ``/`` or ``[pid]`` (a bare Postfix
     line); the ``facility.severity`` token is only looked for after a host.
     """
+    if rest[:1] in ("{", "["):  # JSON, never a syslog line (a container line's content)
+        return None
     first, _, after_first = rest.partition(" ")
     tag = _split_program(first)
     if tag is not None and ("/" in first or "[" in first):
@@ -123,7 +110,7 @@ def _host_program_message(rest: str, timestamp: str | None) -> SyslogLine | None
     second, _, message = after_first.partition(" ")
     tag = _split_program(second)
     if tag is None:
-        if not _is_priority(second):
+        if not is_priority(second):
             return None
         third, _, message = message.partition(" ")
         tag = _split_program(third)
@@ -206,15 +193,51 @@ def _iso_line(
     ``journalctl -o short-iso``/``short-iso-precise``), ``2026-11-29 10:00:01 host ...``,
     or a container runtime's time before a whole line (:func:`_container_line`)."""
     if line[10:11] == " " and line[13:14] == ":":  # "2026-11-29 10:00:01[.ffffff]"
-        date, _, line = line.partition(" ")
-        clock, _, rest = line.partition(" ")
-        return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
+        exim = split_exim(line, zone)
+        if exim is not None:  # Exim's main log line: mta_daemon "exim", no host
+            return SyslogLine(exim.timestamp, None, EXIM_PROGRAM, exim.pid, exim.message)
+        return _iso_space_line(line, zone)
     stamp, _, rest = line.partition(" ")
     timestamp = iso_timestamp(stamp, zone)
     split = _host_program_message(rest, timestamp)
-    if split is not None or wrapped:
+    if wrapped or (split is not None and not _is_line_start(split.host)):
         return split
+    # no host, or a "host" that is a date or a <PRI>: a runtime's time before a line
     return _container_line(rest, timestamp, reference_time, zone)
+
+
+def _is_line_start(host: str | None) -> bool:
+    """A "host" that starts a line's own prefix: ``<PRI>``, a ``YYYY-`` date."""
+    return host is not None and (host[:1] == "<" or (host[4:5] == "-" and host[:4].isdigit()))
+
+
+def _iso_space_line(line: str, zone: str | None) -> SyslogLine | None:
+    """``2026-11-29 10:00:01[.ffffff] host program[pid]: message`` (rsyslog ``date-pgsql``)."""
+    date, _, line = line.partition(" ")
+    clock, _, rest = line.partition(" ")
+    return _host_program_message(rest, iso_timestamp(f"{date}T{clock}", zone))
+
+
+def split_exim(line: str, zone: str | None) -> EximLine | None:
+    """Split an Exim main log line (:mod:`processor.parse.exim_prefix`); ``None`` when
+    ``line`` is not one.
+
+    A line is Exim's when it starts with ``YYYY-MM-DD hh:mm:ss`` (optionally ``.ddd``,
+    an offset, a ``[pid]``) and then has a message ID, or other text no syslog prefix
+    reads (``SMTP connection from ...``, ``Start queue run``): an rsyslog line stamped
+    the same way (``2026-11-29 10:00:01 mx1 postfix/smtp[1]: ...``) is not Exim's.
+    :func:`split_syslog` returns an Exim line, bare or behind a container prefix, as a
+    :class:`SyslogLine` of program ``exim`` without a host.
+
+    :param zone: IANA zone name of a stamp without an offset (``None``: UTC).
+    :raises TimeZoneError: ``zone`` is not an IANA zone name.
+    """
+    found = exim_prefix(line, zone)
+    if found is None:
+        return None
+    if not found.has_message_id and _iso_space_line(line, zone) is not None:
+        return None
+    return found.line
 
 
 def _container_line(
@@ -227,8 +250,12 @@ def _container_line(
     - ``docker logs --timestamps``, ``kubectl logs --timestamps``: ``<line>``.
 
     ``<line>`` is any prefix this module reads (Postfix's own ``postlog`` writes
-    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``maillog_file = /dev/stdout``), one
-    level deep.
+    ``Mmm dd hh:mm:ss host postfix/smtp[pid]: ...`` to ``maillog_file = /dev/stdout``, Exim
+    its main log line with ``log_file_path = :stdout``), one level deep; a byte order mark
+    before it (a file's first line) is dropped, as bare. A ``--timestamps`` time before an
+    ISO line without a host, or before a ``<PRI>`` line, is read so, not as the host of an
+    ISO line (:func:`_is_line_start`). A JSON content is read by :mod:`processor.parse`
+    (:func:`processor.parse.container.container_content`).
 
     The runtime's time wins over the line's own: it is RFC 3339 with a zone and a year,
     and nanosecond-precise (Go's ``RFC3339Nano`` drops trailing zeros, so fewer digits
@@ -243,7 +270,7 @@ def _container_line(
         if tags is None or tags.partial:
             return None
         rest = content
-    inner = _split(rest, reference_time, zone, wrapped=True)
+    inner = _split(rest.removeprefix("\ufeff"), reference_time, zone, wrapped=True)
     if inner is None or outer is None:
         return inner
     return inner._replace(timestamp=outer)
