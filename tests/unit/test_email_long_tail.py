@@ -64,9 +64,7 @@ def row(
 
 CASES = {
     # ------------------------------------------------------------ legacy and enterprise
-    "domino-not-listed.eml": [
-        row("amelie@example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)
-    ],
+    "domino-not-listed.eml": [row("amelie@example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)],
     "groupwise-user-unknown.eml": [
         row("bruno@example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)
     ],
@@ -79,7 +77,9 @@ CASES = {
     "exchange2013-remote-server-returned.eml": [
         row("eva@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
     ],
-    "exchange2016-de-qp.eml": [row("fritz@example.de", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)],
+    "exchange2016-de-qp.eml": [
+        row("fritz@example.de", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
     "exchange2016-fr-mailbox-full.eml": [
         row("gaston@example.fr", BOUNCED, "5.2.2", 554, SOFT, R.MAILBOX_FULL)
     ],
@@ -147,9 +147,7 @@ CASES = {
         row("omar@example.com", DEFERRED, None, None, SOFT, R.NETWORK_ERROR)
     ],
     # ------------------------------------------------------------ gateways and filters
-    "barracuda-reputation.eml": [
-        row("abel@example.com", BOUNCED, "5.7.1", 554, SOFT, R.BLOCKED)
-    ],
+    "barracuda-reputation.eml": [row("abel@example.com", BOUNCED, "5.7.1", 554, SOFT, R.BLOCKED)],
     "proofpoint-content-policy.eml": [
         row("carla@example.com", BOUNCED, "5.7.0", 554, SOFT, R.CONTENT_REJECTED)
     ],
@@ -213,9 +211,7 @@ CASES = {
     "netease-gbk.eml": [row("chen@example.cn", BOUNCED, None, 550, HARD, R.USER_UNKNOWN)],
     "naver-euckr.eml": [row("dong@example.kr", BOUNCED, "5.2.2", 552, SOFT, R.MAILBOX_FULL)],
     "docomo-iso2022jp.eml": [row("emi@example.ne.jp", BOUNCED, None, 550, HARD, R.USER_UNKNOWN)],
-    "comcast-blocked.eml": [
-        row("pam@comcast.example.net", BOUNCED, None, 554, SOFT, R.BLOCKED)
-    ],
+    "comcast-blocked.eml": [row("pam@comcast.example.net", BOUNCED, None, 554, SOFT, R.BLOCKED)],
     "att-reverse-dns.eml": [row("raul@att.example.net", BOUNCED, "5.7.1", 550, SOFT, R.BLOCKED)],
     # ------------------------------------------------------------ encodings and structure
     "japanese-shiftjis-label.eml": [
@@ -236,9 +232,7 @@ CASES = {
         row("moni@example.com", BOUNCED, "5.2.2", 554, SOFT, R.MAILBOX_FULL),
         row("nick@example.com", BOUNCED, "5.4.14", 554, SOFT, R.NETWORK_ERROR),
     ],
-    "gateway-html-only.eml": [
-        row("lina@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
-    ],
+    "gateway-html-only.eml": [row("lina@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)],
     "gmail-es-qp.eml": [row("mario@example.es", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)],
     # the last attempt's error (timestamped line), not the "400 4.4.7 Message delayed" summary
     "exchange-delay-html-only.eml": [

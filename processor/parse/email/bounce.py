@@ -52,7 +52,16 @@ _BOUNCE_WORDS = re.compile(
     r"could not be delivered|couldn't be delivered|not (?:be )?delivered|unable to deliver|"
     r"did not reach|permanent(?:ly)? (?:error|failure|fatal)|failed permanently|"
     r"non[ \-]?delivery|delivery notification|mail system error|returning message to sender|"
-    r"error sending your mail|delivery has failed|could not deliver|rejected by)",
+    r"error sending your mail|delivery has failed|could not deliver|rejected by|"
+    # Exchange's administrator section: "Remote Server returned '550 5.1.1 ...'"
+    r"remote server returned '[45]|diagnostic information for administrators|"
+    # localized subjects and notices: German, French, Spanish, Italian, Dutch, Portuguese,
+    # Polish, Russian, Chinese, Japanese, Korean
+    r"unzustellbar|nicht zugestellt|zustellung fehlgeschlagen|non remis|non distribu|"
+    r"n'a pas pu être (?:remis|délivré|distribué)|no se puede entregar|no entregado|"
+    r"non recapitat|onbestelbaar|niet bezorgd|não entregue|niedostarczon|nie została dostarczona|"
+    r"не доставлен|недоставленн|退信|投递失败|无法送达|配信不能|配信に失敗|送信に失敗|"
+    r"送信エラー|配信エラー|발송 실패|전송 실패)",
     re.IGNORECASE,
 )
 _MAX_DIAGNOSTIC = 2_000

@@ -33,18 +33,21 @@ _LEAD_INS = re.compile(
     r"remote server (?:at [^\n']{1,200} )?returned|"
     r"the response (?:from the remote server )?was:|"
     r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
-    r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
+    r"technical details of (?:permanent|temporary) failure:|diagnostic[ \-]code:|"
     r"delivery failed for the following reason:|error message:|could not be delivered because of|"
     r"the following (?:message|error)[^:\n]{0,40}:|with the following error message:)",
     re.IGNORECASE,
 )
-# A reply code where a reply starts: line start or after ": ", "<<< ", "[", "#", "reason: ".
+# A reply code where a reply starts: line start or after ": ", "<<< ", "[", "#", "reason: ",
+# a diagnostic type's ";" ("smtp;550 ...", Sun/Oracle Messaging Server) or a full-width
+# colon (U+FF1A: "原因\uff1a550 ...", Chinese and Japanese notices).
 _REPLY_START = re.compile(
-    r"(?:^|(?<=[:\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
+    r"(?:^|(?<=[:;\uff1a\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])"
+    r"(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
     re.MULTILINE,
 )
 _ENHANCED_START = re.compile(
-    r"(?:^|(?<=[:\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
+    r"(?:^|(?<=[:;\uff1a\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
 )
 _ERROR_LINE = re.compile(
     r"^[ \t]{0,10}(?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",

@@ -50,7 +50,10 @@ _LABEL = (
     r"returned permanent errors|delivery to|addressed to|undeliverable to|failed to deliver to|"
     r"the following address(?:es)?|user|mailbox|"
     # the same labels in localized notices (German, French, Spanish/Italian/Portuguese, Dutch)
-    r"empfänger|empfaenger|destinataire|destinat[aá]rio|ontvanger)"
+    r"empfänger|empfaenger|destinataire|destinat[aá]rio|ontvanger|"
+    # Russian ("на адрес", "адресату", "получатель"), Chinese ("收件人", "收件人地址"),
+    # Japanese ("宛先", "受信者"), Korean ("받는 사람", "수신자")
+    r"адрес(?:ат[уа]?)?|получател[ьюя]|收件人(?:地址)?|收信人|宛先|受信者|받는 ?사람|수신자)"  # noqa: RUF001
 )
 _ANCHORS = tuple(
     re.compile(pattern, re.IGNORECASE)
@@ -71,7 +74,7 @@ _ANCHORS = tuple(
         + _ADDR
         + r">\.\.\.",
         # labelled: Recipient: <addr>, delivering your mail to <addr>, ...
-        _LABEL + r"[ \t]{0,5}(?:[:,.]|is|was)?[ \t]{0,5}[<\"']?" + _ADDR,
+        _LABEL + r"[ \t]{0,5}(?:[:,.\uff1a]|is|was)?[ \t]{0,5}[<\"'「]?" + _ADDR,
         # >>> addr <addr> (Sendmail-like list under "addresses had permanent fatal errors")
         r"^[ \t]{0,10}>>>[ \t]{1,5}" + _ADDR + r"[ \t]{1,5}<",
     )
