@@ -65,6 +65,7 @@ _BOUNCE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _MAX_DIAGNOSTIC = 2_000
+_HAS_CODE = re.compile(r"(?<![\w.])(?:[45][0-9][0-9][ \-]|[45]\.[0-9]{1,3}\.[0-9]{1,3}\b)")
 
 
 def delivery_reports(message: Message) -> list[DsnReport]:
@@ -169,8 +170,11 @@ def outcomes_from_email(
             outcome.preset_reason = Reason.SUPPRESSED
     if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
         for outcome in outcomes:
-            # wording inside the recipient's own error is left to the text rules
-            outcome.expired_notice = not is_expiry_notice(outcome.diagnostic or "")
+            # wording inside the remote's reply is left to the text rules; a diagnostic
+            # without a reply is the MTA's own words, which said it gave up
+            diagnostic = outcome.diagnostic or ""
+            quoted = _HAS_CODE.search(diagnostic) is not None
+            outcome.expired_notice = not (quoted and is_expiry_notice(diagnostic))
     return outcomes
 
 

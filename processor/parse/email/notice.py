@@ -61,6 +61,15 @@ _DELAY = re.compile(
     r"non è ancora stato recapitato|ainda não foi entregue|nog niet (?:bezorgd|afgeleverd))",
     re.IGNORECASE,
 )
+# A banner that says outright the notice is only a warning. It beats final-sounding words
+# around it: Postfix's delay notice says "THIS IS A WARNING ONLY" and then "Your message
+# could not be delivered for more than 4 hour(s). It will be retried until it is 5 day(s)
+# old" (Postfix bounce(8) delay template); Sendmail's "THIS IS A WARNING MESSAGE ONLY".
+_WARNING_ONLY = re.compile(
+    r"(?:this is a warning (?:message )?only|"
+    r"it will be retried until it is [0-9]{1,4} ?(?:day|hour)|will keep trying until message is)",
+    re.IGNORECASE,
+)
 _FINAL = re.compile(
     r"(?:permanent(?:ly)? (?:error|failure|fatal)|failed permanently|i've given up|"
     r"could not be delivered|giving up|not going to try again|too long in (?:the )?queue|"
@@ -76,7 +85,10 @@ _EXPIRY = re.compile(
     r"(?:hours?|hour\(s\)|days?|day\(s\)|minutes?)|"
     r"could not be delivered (?:for|within) [0-9.]{1,6} ?(?:hours?|days?)|"
     r"could not deliver for the (?:last|past)|too long in (?:the )?queue|"
-    r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached))",
+    r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached)|"
+    # Cisco Secure Email (IronPort): "the destination server was unreachable within the
+    # allowed queue period"
+    r"within the allowed queue (?:period|time|lifetime))",
     re.IGNORECASE,
 )
 _SUBJECT_DELAY = re.compile(
@@ -158,6 +170,8 @@ def is_expiry_notice(text: str) -> bool:
 
 def is_delay_notice(subject: str | None, text: str) -> bool:
     """True when the notice says delivery is only delayed (a warning; the MTA keeps trying)."""
+    if _WARNING_ONLY.search(text):
+        return True
     if _FINAL.search(text):
         return False
     if _DELAY.search(text):
