@@ -147,6 +147,14 @@ _VENDOR_NOTATIONS = (
     (re.compile(r"(?:^|(?<=\s))([45][0-5][0-9]):[ \t]{1,3}"), r"\1 "),  # Yahoo: "550: 5.2.2 ..."
     (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"),
      r"\1 \2 "),  # Zoho: "ERROR_CODE :550, ERROR_CODE :5.1.1 ..."
+    # Cisco Secure Email (IronPort) names its own class, then quotes the remote's reply:
+    # "5.1.0 - Unknown address error 550-'5.1.1 <bob@example.com>... User unknown'" or
+    # "... ('550', ['5.1.1 <bob@example.com>... User unknown'])": the reply is the evidence
+    (re.compile(r"[45]\.[0-9]{1,3}\.[0-9]{1,3} - [^'(\n]{1,80} ([45][0-5][0-9])-'([^'\n]{1,900})'"),
+     r"\1 \2"),
+    (re.compile(r"[45]\.[0-9]{1,3}\.[0-9]{1,3} - [^'(\n]{1,80} \('([45][0-5][0-9])', "
+                r"\['([^'\]\n]{1,900})'\]\)"),
+     r"\1 \2"),
 )  # fmt: skip
 
 
