@@ -248,3 +248,67 @@ def test_long_tail_bounces(name: str) -> None:
 
 def test_every_long_tail_fixture_is_covered() -> None:
     assert {p.name for p in FIXTURES.glob("*.eml")} == set(CASES)
+
+
+def test_long_tail_records_match_the_published_schema() -> None:
+    import jsonschema  # type: ignore[import-untyped]
+    import orjson
+
+    from processor.record import load_schema, serialize
+
+    schema = load_schema()
+    for path in FIXTURES.glob("*.eml"):
+        for record in records(path.name):
+            jsonschema.validate(orjson.loads(serialize(record)), schema)
+
+
+def test_exchange_diagnostic_section_completes_each_recipient() -> None:
+    # the person's sentence first, the remote's reply under "Diagnostic information for
+    # administrators": each recipient reads its own reply, not the next recipient's
+    lisa, moni, nick = records("exchange2013-three-recipients.eml")
+    assert lisa.diagnostic == "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"
+    assert moni.diagnostic is not None and moni.diagnostic.startswith("554 5.2.2 mailbox full")
+    assert nick.diagnostic == "554 5.4.14 Hop count exceeded - possible mail loop ATTR34"
+
+
+def test_sendmail_list_entry_reads_its_own_transcript_line() -> None:
+    # the last listed address's block ends where the transcript names another recipient;
+    # its own summary line later in the transcript gives its codes
+    *_, cy = records("sendmail-three-recipients.eml")
+    assert cy.diagnostic is not None
+    assert "ada@example.com" not in cy.diagnostic and "ben@example.com" not in cy.diagnostic
+    assert "550 5.1.2 <cy@nonexistent.example>... Host unknown" in cy.diagnostic
+
+
+def test_a_repeated_address_inside_its_own_reply_stays_in_the_block() -> None:
+    # Postfix folds "550 5.1.1\n    <tomas@example.com>: Recipient address rejected: ..."
+    tomas, uma = records("postfix-old-two-recipients.eml")
+    assert tomas.diagnostic is not None and "User unknown in local" in tomas.diagnostic
+    assert tomas.smtp_command == "RCPT TO" and uma.smtp_command == "DATA"
+
+
+def test_ironport_quoted_reply_is_the_diagnostic() -> None:
+    (hugo,) = records("ironport-unknown-address.eml")
+    assert hugo.diagnostic is not None and hugo.diagnostic.startswith("550 5.1.1 <hugo@")
+
+
+def test_expiry_in_the_notice_own_words_is_an_expired_outcome() -> None:
+    (greta,) = records("ironport-queue-period.eml")
+    assert greta.rule_id == "status.expired+text.network_error.unreachable"
+
+
+def test_block_patterns_are_bounded_and_worst_cases_complete() -> None:
+    import re
+
+    from processor.parse.email import blocks
+    from processor.parse.email.recipients import find_recipients
+    from tests.regex_structure import unbounded_repeats
+
+    patterns = [v for v in vars(blocks).values() if isinstance(v, re.Pattern)]
+    assert patterns
+    assert all(unbounded_repeats(p.pattern) == 0 for p in patterns)
+    # no timing assertion: a quadratic scan would hang and the suite's timeout would fail it
+    many = "".join(f"<user{n}@example.com>\n\n" for n in range(3_000))
+    same = "<bob@example.com>\nno code here\n" * 5_000
+    assert len(find_recipients(many, set())) == 500
+    assert [r.address for r in find_recipients(same, set())] == ["bob@example.com"]

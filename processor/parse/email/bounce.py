@@ -28,7 +28,13 @@ from processor.parse.email.diagnostic import (
 )
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
-from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
+from processor.parse.email.message import (
+    addresses_in,
+    header_addresses,
+    header_text,
+    own_parts,
+    part_text,
+)
 from processor.parse.email.notice import is_delay_notice, is_expiry_notice
 from processor.parse.email.recipients import (
     TextRecipient,
@@ -211,4 +217,6 @@ def _outcomes(
         failed = bracketed_addresses(notice, excluded)
     if not failed and returned is not None:
         failed = [a for a in header_addresses(returned, "To") if a.lower() not in excluded][:1]
+    if not failed:  # "Undeliverable: mail to bob@example.com failed": named only in the subject
+        failed = [a for a in addresses_in(subject) if a.lower() not in excluded][:1]
     return [_prose_outcome(a, notice, notice, delayed, len(failed) == 1) for a in failed]

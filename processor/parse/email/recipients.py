@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from processor.parse.email.blocks import MAX_BLOCK_CHARS, Mention, recipient_block
+
 __all__ = [
     "TextRecipient",
     "bracketed_addresses",
@@ -33,10 +35,8 @@ __all__ = [
     "sender_addresses",
 ]
 
-MAX_BLOCK_LINES = 25
-MAX_BLOCK_CHARS = 4_000
 MAX_TEXT_RECIPIENTS = 500
-_SHORT = 12  # characters beside the address on an anchor line that are not yet an error
+_MAX_MENTIONS = 4 * MAX_TEXT_RECIPIENTS
 
 _ADDR = (
     r"(?<![\w.+\-=/#$%&'*!?^`{|}~@])([\w.+\-=/#$%&'*!?^`{|}~]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}\.){1,10}"
@@ -86,11 +86,6 @@ _TRANSCRIPT_EXCHANGE = re.compile(r"^[ \t]{0,10}(?:>>>|<<<)")
 _MAILER_OUTPUT = re.compile(r"^[ \t]{0,10}[A-Za-z0-9_./\-]{1,64}: {1,3}\S")
 _MAX_EXCHANGE_LINES = 6
 _RCPT_COMMAND = re.compile(r"RCPT[ \t]{1,3}TO:[ \t]{0,3}<?" + _ADDR, re.IGNORECASE)
-_DSN_FIELD = re.compile(
-    r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|Arrival-Date|Received-From-MTA|Action|"
-    r"Status|Remote-MTA|Diagnostic-Code|Last-Attempt-Date)[ \t]{0,5}:",
-    re.IGNORECASE,
-)
 _BRACKETED = re.compile(r"<" + _ADDR + ">")
 _GENERATED_FROM = re.compile(
     r"\((?:ultimately[ \t]{1,3})?generated[ \t]{1,3}from[ \t]{1,3}<?"
@@ -140,38 +135,29 @@ def find_recipients(text: str, excluded: set[str]) -> list[TextRecipient]:
     """
     excluded = excluded | sender_addresses(text)
     lines = text.splitlines()
-    found: list[tuple[str, int]] = []  # address, line index
+    found: list[tuple[str, int]] = []  # address, line index of its first mention
+    mentions: list[Mention] = []
     seen: set[str] = set()
     for index, line in enumerate(lines):
         if "@" not in line:
             continue
         address = _anchor(line, excluded)
-        if address is None or address.lower() in seen:
+        if address is None or len(mentions) >= _MAX_MENTIONS:
+            continue
+        mentions.append(Mention(address.lower(), index))
+        if address.lower() in seen or len(found) >= MAX_TEXT_RECIPIENTS:
             continue
         seen.add(address.lower())
         found.append((address, index))
-        if len(found) >= MAX_TEXT_RECIPIENTS:
-            break
     summaries = _transcript_summaries(lines)
     recipients = []
-    for position, (address, index) in enumerate(found):
+    for address, index in found:
         summary = summaries.get(address.lower())
         evidence = _transcript_evidence(lines, summary) if summary is not None else []
         if evidence:
             recipients.append(TextRecipient(address, "\n".join(evidence)[:MAX_BLOCK_CHARS]))
             continue
-        stop = found[position + 1][1] if position + 1 < len(found) else len(lines)
-        line = lines[index]
-        after = line.split(address, 1)[-1]
-        # the words naming the recipient are not its error, unless a reply code leads the line
-        block = [line if line.lstrip()[:1].isdigit() else after.lstrip(" \t>\"':,;.")]
-        # an anchor line that already carries the error ends at the next blank line
-        ends_at_blank = len(after.strip(" \t<>\"':,;.*-")) > _SHORT
-        for line in lines[index + 1 : min(stop, index + 1 + MAX_BLOCK_LINES)]:
-            if _DSN_FIELD.match(line) or (ends_at_blank and not line.strip()):
-                break  # DSN fields copied into the text end the prose too
-            block.append(line)
-        recipients.append(TextRecipient(address, "\n".join(block)[:MAX_BLOCK_CHARS]))
+        recipients.append(TextRecipient(address, recipient_block(lines, address, index, mentions)))
     return recipients
 
 
