@@ -31,6 +31,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email" / "long-ta
 REFERENCE_TIME = 1_800_000_000.0
 
 BOUNCED, EXPIRED, DEFERRED = DeliveryStatus.BOUNCED, DeliveryStatus.EXPIRED, DeliveryStatus.DEFERRED
+UNKNOWN_STATUS = DeliveryStatus.UNKNOWN
 HARD, SOFT = Verdict.HARD, Verdict.SOFT
 R = Reason
 
@@ -237,6 +238,78 @@ CASES = {
     # the last attempt's error (timestamped line), not the "400 4.4.7 Message delayed" summary
     "exchange-delay-html-only.eml": [
         row("otto@example.com", DEFERRED, "4.7.0", 451, SOFT, R.REMOTE_SYSTEM_ERROR)
+    ],
+    # ------------------------------------------------------------ second round
+    "courier-text-only.eml": [row("bert@example.net", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)],
+    "postfix-expanded-from.eml": [
+        row("carl.real@example.net", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    # qmail's "This address no longer accepts mail." (a bouncesaying mailbox): closed, hard
+    "qmail-remote-host-said.eml": [
+        row("dana@example.com", BOUNCED, "5.2.1", 550, HARD, R.MAILBOX_DISABLED),
+        row("eli@example.net", BOUNCED, None, None, HARD, R.MAILBOX_DISABLED),
+    ],
+    "office365-external-forwarding.eml": [
+        row("fred@example.com", BOUNCED, "5.7.520", 550, SOFT, R.POLICY_REJECTED)
+    ],
+    "office365-ip-refused.eml": [row("gabi@example.com", BOUNCED, "5.7.708", 550, SOFT, R.BLOCKED)],
+    "office365-dmarc.eml": [row("hal@example.com", BOUNCED, "5.7.509", 550, SOFT, R.AUTH_FAILED)],
+    "office365-group-restriction.eml": [
+        row("all-staff@example.com", BOUNCED, "5.7.133", 550, SOFT, R.POLICY_REJECTED)
+    ],
+    "domino-routing-loop.eml": [
+        row("ines@example.net", BOUNCED, None, None, SOFT, R.NETWORK_ERROR)
+    ],
+    "imail-unknown-user.eml": [row("jonas@example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)],
+    "mercury-delivery-problem.eml": [
+        row("kuno@example.com", BOUNCED, "5.2.2", 552, SOFT, R.MAILBOX_FULL)
+    ],
+    # a list manager refusing a non-member's post: "not allowed to post" is the list's own
+    # policy about who may write (README: refusing mail from an address is policy_rejected;
+    # first written as sender_rejected, by analogy with Google Groups' provider rule)
+    "mailman-nonmember-rejected.eml": [
+        row("team@lists.example.net", BOUNCED, None, None, SOFT, R.POLICY_REJECTED)
+    ],
+    "notice-as-attachment.eml": [
+        row("lotte@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "x-failed-two-recipients.eml": [
+        row("mats@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),
+        row("nele@example.net", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),
+    ],
+    "exchange-delay-de-html.eml": [
+        row("olaf@example.de", DEFERRED, "4.4.1", 441, SOFT, R.NETWORK_ERROR)
+    ],
+    "sendmail-five-days.eml": [row("pia@example.com", EXPIRED, "4.2.2", 452, SOFT, R.MAILBOX_FULL)],
+    # a challenge-response filter asking the sender to confirm: an automatic reply
+    "challenge-response.eml": [
+        row("quentin@example.net", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, R.AUTO_REPLY)
+    ],
+    "gateway-quarantined.eml": [
+        row("rudi@example.com", BOUNCED, "5.7.1", 550, SOFT, R.CONTENT_REJECTED)
+    ],
+    "workspace-over-quota.eml": [
+        row("sina@example.com", BOUNCED, "5.2.2", 552, SOFT, R.MAILBOX_FULL)
+    ],
+    # Exim names the address a pipe was generated from; the local delivery program failed
+    "exim-pipe-and-alias.eml": [
+        row("tobi@example.org", BOUNCED, None, None, SOFT, R.REMOTE_SYSTEM_ERROR),
+        row("ulla@example.net", BOUNCED, "5.7.1", 550, SOFT, R.POLICY_REJECTED),
+    ],
+    "verizon-prose.eml": [
+        row("vivi@vtext.example.com", BOUNCED, "5.1.1", None, HARD, R.USER_UNKNOWN)
+    ],
+    "free-fr-8bit.eml": [row("wim@example.fr", BOUNCED, "5.2.2", 552, SOFT, R.MAILBOX_FULL)],
+    "carrier-jp-no-code.eml": [
+        row("yuki@example.ne.jp", BOUNCED, None, None, HARD, R.USER_UNKNOWN)
+    ],
+    "sina-gb18030-html.eml": [row("zhou@example.cn", BOUNCED, "5.2.2", 552, SOFT, R.MAILBOX_FULL)],
+    "exchange2003-two-recipients.eml": [
+        row("anke@example.com", BOUNCED, "5.2.3", None, SOFT, R.MESSAGE_TOO_LARGE),
+        row("bodo@example.com", BOUNCED, "5.2.2", None, SOFT, R.MAILBOX_FULL),
+    ],
+    "yahoo-disabled-554-30.eml": [
+        row("cleo@yahoo.example.com", BOUNCED, None, 554, HARD, R.MAILBOX_DISABLED)
     ],
 }
 

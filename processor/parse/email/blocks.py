@@ -102,6 +102,8 @@ def recipient_block(lines: list[str], address: str, index: int, mentions: list[M
     :returns: at most :data:`MAX_BLOCK_CHARS` characters.
     """
     block, end = _block_at(lines, address, index, mentions, later=False)
+    if not block.strip():  # "Unknown user: bob@example.com" (IMail): the words are before it
+        block = lines[index].strip()
     if _HAS_CODE.search(block):
         return block[:MAX_BLOCK_CHARS]
     key = address.lower()

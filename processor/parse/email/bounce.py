@@ -61,6 +61,10 @@ _BOUNCE_WORDS = re.compile(
     r"error sending your mail|delivery has failed|could not deliver|rejected by|"
     # Exchange's administrator section: "Remote Server returned '550 5.1.1 ...'"
     r"remote server returned '[45]|diagnostic information for administrators|"
+    # a list manager or gateway refusing the post: "Your message to the Team mailing list
+    # (team@lists.example.net) has been rejected" (Mailman), "Your message to Team rejected"
+    r"your message(?: to [^\n]{1,120}?)?\s{1,3}(?:(?:has been|was|is)\s{1,3})?"
+    r"(?:automatically\s{1,3})?rejected|"
     # localized subjects and notices: German, French, Spanish, Italian, Dutch, Portuguese,
     # Polish, Russian, Chinese, Japanese, Korean
     r"unzustellbar|nicht zugestellt|zustellung fehlgeschlagen|non remis|non distribu|"

@@ -49,9 +49,12 @@ _REPLY_START = re.compile(
 _ENHANCED_START = re.compile(
     r"(?:^|(?<=[:;\uff1a\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
 )
+# A line that starts with a reply or enhanced code, maybe after a label ("Error: 5.1.1 ...",
+# "Reason: 550 ...": gateways that write the error above the recipient's line).
 _ERROR_LINE = re.compile(
-    r"^[ \t]{0,10}(?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
-    re.MULTILINE,
+    r"^[ \t]{0,10}(?:(?:error|reason|diagnostic|status)[ \t]{0,3}:[ \t]{0,3})?(?:<<<[ \t]{0,3})?"
+    r"(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
+    re.MULTILINE | re.IGNORECASE,
 )
 _COMMANDS = (
     (re.compile(r"(?:after|our|to)[ \t]{1,3}(?:RCPT[ \t]{0,3}TO|RCPT\b)|RCPT[ \t]{1,3}TO:|"

@@ -106,15 +106,22 @@ def _is_attachment(part: Message) -> bool:
 def first_text(message: Message) -> str:
     """The first human-readable text of ``message`` (text/plain preferred over text/html).
 
-    Parts inside a returned ``message/rfc822`` and attachments are not considered.
+    Parts inside a returned ``message/rfc822`` are not considered; a ``text/plain``
+    attachment only when the email has no other text (some gateways attach their
+    notice as ``details.txt`` and write nothing inline).
     """
     plain: str | None = None
     html: str | None = None
+    attached: str | None = None
     for part in own_parts(message):
         content_type = part.get_content_type()
         if content_type.startswith("message/") or content_type.endswith("rfc822-headers"):
             continue
-        if part.is_multipart() or _is_attachment(part):
+        if part.is_multipart():
+            continue
+        if _is_attachment(part):
+            if content_type == "text/plain" and attached is None:
+                attached = part_text(part) or None
             continue
         if content_type == "text/plain" and plain is None:
             text = part_text(part)
@@ -126,7 +133,8 @@ def first_text(message: Message) -> str:
             break
     if plain is not None:
         return plain
-    return html or _broken_multipart_text(message)
+    # a gateway that sends its notice only as a text attachment ("details.txt")
+    return html or attached or _broken_multipart_text(message)
 
 
 def _broken_multipart_text(message: Message) -> str:
