@@ -311,6 +311,43 @@ CASES = {
     "yahoo-disabled-554-30.eml": [
         row("cleo@yahoo.example.com", BOUNCED, None, 554, HARD, R.MAILBOX_DISABLED)
     ],
+    # ------------------------------------------------------------ third round
+    "domino-dsn-xnotes.eml": [
+        row("carla.m@example.net", BOUNCED, "5.0.0", None, HARD, R.USER_UNKNOWN)
+    ],
+    # a person forwarded the bounce inline, quoted: the quoted bounce is the evidence
+    "forwarded-inline-quoted.eml": [
+        row("orders@supplier.example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "one-line-several-recipients.eml": [
+        row("egon@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),
+        row("frida@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),
+    ],
+    "office365-reported-error.eml": [
+        row("gert@example.com", BOUNCED, "5.1.10", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "exchange2003-de-am.eml": [
+        row("hilde@example.de", BOUNCED, "5.1.1", None, HARD, R.USER_UNKNOWN)
+    ],
+    # only the display name in the notice: the returned headers name the address
+    "exchange2003-display-name.eml": [
+        row("ivo@example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)
+    ],
+    "exim-unrouteable.eml": [
+        row("jost@nosuchdomain.example", BOUNCED, None, None, HARD, R.HOST_UNKNOWN)
+    ],
+    # Exim gave up "after a long failure period" without naming a cause
+    "exim-retry-time-not-reached.eml": [
+        row("kim@example.net", EXPIRED, None, None, SOFT, R.EXPIRED)
+    ],
+    "postfix-de-template.eml": [
+        row("lutz@example.de", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    # Exim's own "retry timeout exceeded" under the last (greylisting) reply: it gave up
+    "exim-greylisted-gave-up.eml": [
+        row("mona@example.com", EXPIRED, "4.2.0", 450, SOFT, R.GREYLISTED)
+    ],
+    "exchange2003-fr-le.eml": [row("noe@example.fr", BOUNCED, "5.2.2", None, SOFT, R.MAILBOX_FULL)],
 }
 
 
@@ -385,3 +422,28 @@ def test_block_patterns_are_bounded_and_worst_cases_complete() -> None:
     same = "<bob@example.com>\nno code here\n" * 5_000
     assert len(find_recipients(many, set())) == 500
     assert [r.address for r in find_recipients(same, set())] == ["bob@example.com"]
+
+
+def test_recipients_listed_on_one_line_share_the_error_below() -> None:
+    from processor.parse.email.recipients import find_recipients
+
+    text = (
+        "Delivery failed for the following recipients: a@example.com; <b@example.net>, c@example.org\n"
+        "\nReason: 550 5.1.1 User unknown\n"
+    )
+    found = find_recipients(text, {"c@example.org"})
+    assert [(r.address, r.diagnostic.strip()) for r in found] == [
+        ("a@example.com", "Reason: 550 5.1.1 User unknown"),
+        ("b@example.net", "Reason: 550 5.1.1 User unknown"),
+    ]
+
+
+def test_error_line_starts_at_the_code() -> None:
+    from processor.parse.email.diagnostic import error_line
+
+    assert (
+        error_line("Error Details\nReported error: 550 5.1.10 Not found\n")
+        == "550 5.1.10 Not found"
+    )
+    assert error_line("Reason: 554 5.7.1 Rejected") == "554 5.7.1 Rejected"
+    assert error_line("Our reason: unknown") is None

@@ -39,6 +39,8 @@ _DSN_FIELD = re.compile(
     r"Status|Remote-MTA|Diagnostic-Code|Last-Attempt-Date)[ \t]{0,5}:",
     re.IGNORECASE,
 )
+# What follows a recipient named in a list on one line: more addresses ("; b@example.net").
+_LISTED = re.compile(r"[>\"']?[ \t]{0,3}[,;][ \t]{0,3}[<\"']?[^ \t@<>]{1,64}@")
 # An SMTP reply code (RFC 5321 §4.2) or an enhanced status code (RFC 3463) in the text.
 _HAS_CODE = re.compile(r"(?<![\w.])(?:[45][0-5][0-9][ \-]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}\b)")
 
@@ -80,6 +82,8 @@ def _block_at(
     """
     line = lines[index]
     after = line.split(address, 1)[-1]
+    if _LISTED.match(after):  # a list of recipients sharing the error on the next lines
+        after = ""
     # the words naming the recipient are not its error, unless a reply code leads the line
     block = [line if line.lstrip()[:1].isdigit() else after.lstrip(" \t>\"':,;.")]
     ends_at_blank = later or len(after.strip(" \t<>\"':,;.*-")) > _SHORT

@@ -52,8 +52,9 @@ _ENHANCED_START = re.compile(
 # A line that starts with a reply or enhanced code, maybe after a label ("Error: 5.1.1 ...",
 # "Reason: 550 ...": gateways that write the error above the recipient's line).
 _ERROR_LINE = re.compile(
-    r"^[ \t]{0,10}(?:(?:error|reason|diagnostic|status)[ \t]{0,3}:[ \t]{0,3})?(?:<<<[ \t]{0,3})?"
-    r"(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
+    r"^[ \t]{0,10}(?:(?:reported |remote )?(?:error|reason|diagnostic|status)"
+    r"[ \t]{0,3}:[ \t]{0,3})?"
+    r"((?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t]))",
     re.MULTILINE | re.IGNORECASE,
 )
 _COMMANDS = (
@@ -113,12 +114,13 @@ def introduced_error(text: str) -> str | None:
 
 
 def error_line(text: str) -> str | None:
-    """The first line of ``text`` that starts with an SMTP reply or enhanced code."""
+    """The first line of ``text`` that starts with an SMTP reply or enhanced code, from the
+    code on ("Reported error: 550 5.1.10 ..." -> "550 5.1.10 ...", Microsoft 365)."""
     match = _ERROR_LINE.search(text)
     if match is None:
         return None
-    end = text.find("\n", match.start())
-    return text[match.start() : end if end >= 0 else len(text)].strip()
+    end = text.find("\n", match.start(1))
+    return text[match.start(1) : end if end >= 0 else len(text)].strip()
 
 
 def _command(text: str) -> str | None:

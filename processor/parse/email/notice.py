@@ -88,7 +88,9 @@ _EXPIRY = re.compile(
     r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached)|"
     # Cisco Secure Email (IronPort): "the destination server was unreachable within the
     # allowed queue period"
-    r"within the allowed queue (?:period|time|lifetime))",
+    r"within the allowed queue (?:period|time|lifetime)|"
+    # Exim: "retry time not reached for any host ... after a long failure period"
+    r"after a long failure period)",
     re.IGNORECASE,
 )
 _SUBJECT_DELAY = re.compile(
