@@ -348,6 +348,44 @@ CASES = {
         row("mona@example.com", EXPIRED, "4.2.0", 450, SOFT, R.GREYLISTED)
     ],
     "exchange2003-fr-le.eml": [row("noe@example.fr", BOUNCED, "5.2.2", None, SOFT, R.MAILBOX_FULL)],
+    # ------------------------------------------------------------ fourth round
+    # a failure without any stated reason: undetermined, hard (README: nothing recognisable)
+    "iis-smtp-text-only.eml": [row("olav@example.net", BOUNCED, None, None, HARD, R.UNDETERMINED)],
+    "yahoo-old-no-account.eml": [
+        row("paco@yahoo.example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)
+    ],
+    # "552 ... mailbox not found": the text beats the 552; "temporarily over quota": full
+    "yahoo-old-over-quota.eml": [
+        row("quin@yahoo.example.com", BOUNCED, None, 552, HARD, R.USER_UNKNOWN),
+        row("rhea@yahoo.example.com", BOUNCED, None, None, SOFT, R.MAILBOX_FULL),
+    ],
+    "aol-sendmail-mailbox-not-found.eml": [
+        row("sid@aol.example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "netscape-nondeliverable.eml": [
+        row("tara@example.net", BOUNCED, "5.2.1", 550, HARD, R.MAILBOX_DISABLED)
+    ],
+    "mirapoint-returned-mail.eml": [
+        row("ugo@example.com", BOUNCED, "5.1.1", None, HARD, R.USER_UNKNOWN)
+    ],
+    "hotmail-old-connect.eml": [
+        row("vito@example.net", BOUNCED, None, None, SOFT, R.NETWORK_ERROR)
+    ],
+    "groupwise-mailbox-full.eml": [
+        row("wilma@example.com", BOUNCED, None, None, SOFT, R.MAILBOX_FULL)
+    ],
+    "auto-reply-es.eml": [
+        row("ximena@example.es", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, R.AUTO_REPLY)
+    ],
+    "auto-reply-nl.eml": [
+        row("yara@example.nl", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, R.AUTO_REPLY)
+    ],
+    "postfix-host-not-found.eml": [
+        row("zack@nodomain.example", BOUNCED, None, None, HARD, R.HOST_UNKNOWN)
+    ],
+    "sendmail-relay-denied.eml": [
+        row("abe@example.com", BOUNCED, "5.7.1", 550, SOFT, R.POLICY_REJECTED)
+    ],
 }
 
 

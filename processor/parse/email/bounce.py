@@ -114,14 +114,21 @@ def _sender_side(message: Message, returned: Message | None, report_sender: str 
 
 
 def _prose_outcome(
-    address: str, block: str, notice: str, delayed: bool, alone: bool
+    address: str, block: str, notice: str, delayed: bool, alone: bool, *, prose_only: bool = False
 ) -> RecipientOutcome:
-    """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice."""
+    """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice.
+
+    :param prose_only: the notice is the only evidence (no DSN fields): a lone recipient
+        without error text of its own reads the notice's words ("Unable to deliver message
+        to the following recipients, due to being unable to connect ...").
+    """
     original, block = generated_from(block)
     prose = from_prose(block)
     text = prose.text if prose.text != address else ""
     if alone and not prose.has_reply:  # the error may be written before the recipient list
         text = error_line(notice) or introduced_error(notice) or text
+    if alone and prose_only and not text:
+        text = from_prose(notice[:_MAX_DIAGNOSTIC]).text
     return RecipientOutcome(
         recipient=address, diagnostic=text[:_MAX_DIAGNOSTIC] or None, remote_mta=prose.remote_host,
         delayed_notice=delayed,
@@ -207,7 +214,10 @@ def _outcomes(
         return []
     if prose_list:
         alone = len(prose_list) == 1
-        return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in prose_list]
+        return [
+            _prose_outcome(i.address, i.diagnostic, notice, delayed, alone, prose_only=True)
+            for i in prose_list
+        ]
     failed = [
         a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded
     ]

@@ -91,6 +91,7 @@ _LIST_TAIL = re.compile(
     + r"[>\"']?){1,50})[ \t.]{0,3}$"
 )
 _ANY_ADDR = re.compile(_ADDR)
+_ENHANCED = re.compile(r"(?<![\w.])[245]\.[0-9]{1,3}\.[0-9]{1,3}(?![\w.])")
 _TRANSCRIPT_EXCHANGE = re.compile(r"^[ \t]{0,10}(?:>>>|<<<)")
 # A local mailer's own output in a Sendmail transcript ("mail.local: unknown user: bob",
 # "procmail: Quota exceeded while writing ..."): the program's name, a colon, its words.
@@ -208,6 +209,11 @@ def _transcript_evidence(lines: list[str], index: int) -> list[str]:
     alone (the recipient's block is read as prose).
     """
     exchange = _session_exchange(lines, index)
+    at_rcpt = any(_RCPT_COMMAND.search(line) for line in exchange)
+    if at_rcpt and not any(_ENHANCED.search(line) for line in exchange):
+        # "<<< 550 MAILBOX NOT FOUND" after RCPT TO: Sendmail's summary below gives the
+        # status it reported for the recipient (at MAIL FROM or DATA it is generic)
+        return [*exchange, lines[index]]
     if exchange:
         return exchange
     start = index
