@@ -19,13 +19,18 @@ emails were run, never from the classifier's output.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from processor.enrich import enrich_payload
+from processor.errors import PayloadError
 from processor.model import DeliveryStatus, EnrichedRecord, Reason, Verdict
+from processor.parse.email import parse_email
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email" / "long-tail"
 REFERENCE_TIME = 1_800_000_000.0
@@ -485,3 +490,26 @@ def test_error_line_starts_at_the_code() -> None:
     )
     assert error_line("Reason: 554 5.7.1 Rejected") == "554 5.7.1 Rejected"
     assert error_line("Our reason: unknown") is None
+
+
+SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
+
+
+@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    sample=st.sampled_from(SAMPLES),
+    cut=st.integers(min_value=0, max_value=4_000),
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=4_000), st.integers(0, 255)), max_size=12
+    ),
+)
+def test_truncated_and_corrupted_long_tail_emails_raise_only_payload_errors(
+    sample: bytes, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    data = bytearray(sample[: max(cut, 40)])
+    for position, value in flips:
+        if position < len(data):
+            data[position] = value
+    with suppress(PayloadError):  # any other exception fails the test
+        parse_email(bytes(data))
+    enrich_payload(bytes(data))  # never raises anything but PayloadError subclasses either
