@@ -391,6 +391,30 @@ CASES = {
     "sendmail-relay-denied.eml": [
         row("abe@example.com", BOUNCED, "5.7.1", 550, SOFT, R.POLICY_REJECTED)
     ],
+    # ------------------------------------------------------------ fifth round: delays
+    "domino-delay.eml": [row("bea@example.com", DEFERRED, None, None, SOFT, R.NETWORK_ERROR)],
+    "courier-delayed.eml": [
+        row("cai@example.net", DEFERRED, "4.3.2", 421, SOFT, R.REMOTE_SYSTEM_ERROR)
+    ],
+    "mimecast-delay.eml": [row("dino@example.com", DEFERRED, "4.4.0", 451, SOFT, R.NETWORK_ERROR)],
+    "exchange-delay-es.eml": [
+        row("eva.m@example.es", DEFERRED, "4.4.0", 451, SOFT, R.NETWORK_ERROR)
+    ],
+    "mdaemon-delay.eml": [row("fay@example.com", DEFERRED, "4.2.2", 452, SOFT, R.MAILBOX_FULL)],
+    "sendmail-delay-two-recipients.eml": [
+        row("gil@example.com", DEFERRED, "4.2.0", 450, SOFT, R.GREYLISTED),
+        row("hank@example.net", DEFERRED, None, None, SOFT, R.NETWORK_ERROR),
+    ],
+    "exim-delay-two-recipients.eml": [
+        row("ida.k@example.com", DEFERRED, "4.2.2", 452, SOFT, R.MAILBOX_FULL),
+        row("jan.k@example.net", DEFERRED, None, None, SOFT, R.NETWORK_ERROR),
+    ],
+    # Exchange gave up ("QUEUE.Expired"): expired, and the timestamped line is the last
+    # attempt's error, whose codes and cause are reported (as in exchange-delay-notice.eml;
+    # first written as bounced with the 550 4.4.7 summary's codes)
+    "exchange-expired-ndr.eml": [
+        row("ivy@example.com", EXPIRED, "4.4.1", 441, SOFT, R.NETWORK_ERROR)
+    ],
 }
 
 
@@ -513,3 +537,23 @@ def test_truncated_and_corrupted_long_tail_emails_raise_only_payload_errors(
     with suppress(PayloadError):  # any other exception fails the test
         parse_email(bytes(data))
     enrich_payload(bytes(data))  # never raises anything but PayloadError subclasses either
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "delayed"),
+    [
+        ("Notice", "The router will continue to try delivering the message.", True),
+        ("Notice", "Mimecast will keep trying to deliver it for up to 3 days.", True),
+        ("Notice", "The server will continue attempting to deliver the message.", True),
+        # a banner saying "warning only" beats final-sounding words around it (Postfix)
+        ("Delayed Mail", "# THIS IS A WARNING ONLY. #\nYour message could not be delivered "
+         "for more than 4 hour(s).", True),
+        ("Notice", "Your message could not be delivered. This is a permanent error.", False),
+        ("Permanent Delivery Failure", "YOU DO NOT NEED TO RESEND YOUR MESSAGE TO ALL "
+         "RECIPIENTS AGAIN. PERMANENT fatal delivery errors", False),
+    ],
+)  # fmt: skip
+def test_delay_wording(subject: str, text: str, delayed: bool) -> None:
+    from processor.parse.email.notice import is_delay_notice
+
+    assert is_delay_notice(subject, text) is delayed

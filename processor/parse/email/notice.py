@@ -52,6 +52,9 @@ _DELAY = re.compile(
     r"(?:this is a warning message only|has (?:not yet|still not) been delivered|"
     r"delivery to the following recipients? (?:has been|was) delayed|"
     r"delivery attempts will continue|will (?:continue to )?(?:be )?retr(?:y|ied)|"
+    # "The router will continue to try delivering the message" (Domino), "will keep trying to
+    # deliver it" (gateways), "will continue attempting to deliver" (MDaemon)
+    r"will (?:continue to (?:try|attempt)|continue (?:trying|attempting)|keep trying)|"
     r"message (?:is|has been) delayed|delay reason|"
     r"delivery (?:has been |is )?delayed|not been delivered yet|still trying|"
     # the same in localized notices (Exchange's "Delivery is delayed to these recipients")

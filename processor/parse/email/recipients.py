@@ -80,6 +80,8 @@ _ANCHORS = tuple(
         _LABEL + r"[ \t]{0,5}(?:[:,.\uff1a]|is|was)?[ \t]{0,5}[<\"'「]?" + _ADDR,
         # >>> addr <addr> (Sendmail-like list under "addresses had permanent fatal errors")
         r"^[ \t]{0,10}>>>[ \t]{1,5}" + _ADDR + r"[ \t]{1,5}<",
+        # Sendmail's own line for a recipient: <addr>... Deferred: Connection refused by ...
+        r"^[ \t]{0,10}<" + _ADDR + r">\.\.\.[ \t]{0,3}\S",
     )
 )
 _TRANSCRIPT_ANCHOR = _ANCHORS[5]
