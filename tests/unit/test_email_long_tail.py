@@ -415,6 +415,24 @@ CASES = {
     "exchange-expired-ndr.eml": [
         row("ivy@example.com", EXPIRED, "4.4.1", 441, SOFT, R.NETWORK_ERROR)
     ],
+    # ------------------------------------------------------------ sixth round: structure
+    # a short notice first, the DSN fields in a second text/plain part
+    "dsn-fields-in-second-text-part.eml": [
+        row("kira@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "dsn-delivered-and-failed.eml": [
+        row("lars.d@example.com", DeliveryStatus.SENT, "2.0.0", 250, Verdict.SUCCESS, R.DELIVERED),
+        row("mia@example.net", BOUNCED, "5.2.1", 550, HARD, R.MAILBOX_DISABLED),
+    ],
+    # display names in the person's section, addresses only in the administrators' section
+    "exchange2010-display-names.eml": [
+        row("nora.e@example.com", BOUNCED, "5.2.2", 554, SOFT, R.MAILBOX_FULL),
+        row("otis.e@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),
+    ],
+    # HTML only, the address only in a mailto link under a display name
+    "html-mailto-display-name.eml": [
+        row("pia.s@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
 }
 
 

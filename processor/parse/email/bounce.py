@@ -78,6 +78,21 @@ _MAX_DIAGNOSTIC = 2_000
 _HAS_CODE = re.compile(r"(?<![\w.])(?:[45][0-9][0-9][ \-]|[45]\.[0-9]{1,3}\.[0-9]{1,3}\b)")
 
 
+def _fields_in_text(message: Message, notice: str) -> DsnReport | None:
+    """DSN fields written as text: in the notice, or in a later ``text/plain`` part (a
+    gateway's short notice first, the ``Final-Recipient``/``Status`` fields in a second
+    part). ``None`` when no text names a recipient that way."""
+    report = parse_delivery_status(notice)
+    if report.recipients:
+        return report
+    for part in own_parts(message):
+        if part.get_content_type() == "text/plain":
+            report = parse_delivery_status(part_text(part))
+            if report.recipients:
+                return report
+    return None
+
+
 def delivery_reports(message: Message) -> list[DsnReport]:
     """Every RFC 3464 report part of ``message``, parsed."""
     return [
@@ -207,8 +222,8 @@ def _outcomes(
     outcomes = _from_reports(reports, prose, notice, delayed)
     if outcomes:
         return outcomes
-    in_text = parse_delivery_status(notice)
-    if in_text.recipients:
+    in_text = _fields_in_text(message, notice)
+    if in_text is not None:
         return _from_reports([in_text], prose, notice, delayed)
     if not looks_like_bounce(message, notice):
         return []

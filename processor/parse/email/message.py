@@ -227,18 +227,29 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self._skip = 0
+        self._mailto: tuple[str, int] | None = None  # address of an open mailto link, chunk
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "head"):
             self._skip += 1
         elif tag in self._BLOCK:
             self.chunks.append("\n")
+        elif tag == "a":
+            href = next((value or "" for name, value in attrs if name == "href"), "")
+            address = href[7:].split("?", 1)[0] if href[:7].lower() == "mailto:" else ""
+            self._mailto = (address, len(self.chunks)) if "@" in address else None
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head") and self._skip:
             self._skip -= 1
         elif tag in self._BLOCK or tag == "td":
             self.chunks.append("\n" if tag != "td" else " ")
+        elif tag == "a" and self._mailto is not None:
+            # a link showing a name ("Pia Example") for its mailto address: keep the address
+            address, start = self._mailto
+            if address.lower() not in "".join(self.chunks[start:]).lower():
+                self.chunks.append(f" <{address[:320]}>")
+            self._mailto = None
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
