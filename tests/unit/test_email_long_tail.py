@@ -575,3 +575,18 @@ def test_delay_wording(subject: str, text: str, delayed: bool) -> None:
     from processor.parse.email.notice import is_delay_notice
 
     assert is_delay_notice(subject, text) is delayed
+
+
+def test_fields_in_a_later_text_part_need_action_or_status() -> None:
+    # a read receipt's Final-Recipient retyped as text/plain is no delivery report (RFC 8098)
+    raw = (FIXTURES / "dsn-fields-in-second-text-part.eml").read_bytes()
+    raw = raw.replace(b"Action: failed\n", b"").replace(b"Status: 5.1.1\n", b"")
+    (kira,) = records_of(raw)  # named by the returned message; the fields are not a report
+    assert kira.recipient == "kira@example.com"
+    assert kira.diagnostic is not None and "Recipient address rejected" not in kira.diagnostic
+
+
+def records_of(raw: bytes) -> list[EnrichedRecord]:
+    result = enrich_payload(raw, reference_time=REFERENCE_TIME)
+    assert result.errors == [], result.errors
+    return result.records

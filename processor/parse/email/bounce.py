@@ -88,7 +88,9 @@ def _fields_in_text(message: Message, notice: str) -> DsnReport | None:
     for part in own_parts(message):
         if part.get_content_type() == "text/plain":
             report = parse_delivery_status(part_text(part))
-            if report.recipients:
+            # RFC 3464 §2.3: each recipient block has an Action and a Status (an MDN's
+            # Final-Recipient alone, RFC 8098, is no delivery report)
+            if any(r.action or r.status for r in report.recipients):
                 return report
     return None
 
