@@ -433,6 +433,31 @@ CASES = {
     "html-mailto-display-name.eml": [
         row("pia.s@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
     ],
+    # ------------------------------------------------------------ seventh round
+    "exim-de-template.eml": [row("bodo.k@example.de", BOUNCED, None, None, SOFT, R.MAILBOX_FULL)],
+    "mailenable-smtp-brackets.eml": [
+        row("carl.m@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "exchange2003-smtp-display.eml": [
+        row("dirk@example.com", BOUNCED, "5.1.1", None, HARD, R.USER_UNKNOWN)
+    ],
+    "qq-pure-chinese.eml": [row("fan@example.cn", BOUNCED, None, None, HARD, R.USER_UNKNOWN)],
+    "netease-chinese-mailbox-full.eml": [
+        row("gao@example.cn", BOUNCED, None, None, SOFT, R.MAILBOX_FULL)
+    ],
+    "naver-korean-unknown.eml": [row("han@example.kr", BOUNCED, None, None, HARD, R.USER_UNKNOWN)],
+    "japanese-mailbox-full.eml": [row("ito@example.jp", BOUNCED, None, None, SOFT, R.MAILBOX_FULL)],
+    "mailru-russian-mailbox-full.eml": [
+        row("juri.p@example.ru", BOUNCED, None, None, SOFT, R.MAILBOX_FULL)
+    ],
+    "argosoft-relay.eml": [row("jun@example.com", BOUNCED, "5.7.1", 550, SOFT, R.POLICY_REJECTED)],
+    # a list server refusing a post from an address that may not send to the list
+    "listserv-not-authorized.eml": [
+        row("proj-l@lists.example.net", BOUNCED, None, None, SOFT, R.POLICY_REJECTED)
+    ],
+    "auto-reply-de-abwesend.eml": [
+        row("karla@example.de", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, R.AUTO_REPLY)
+    ],
 }
 
 

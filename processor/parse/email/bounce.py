@@ -64,7 +64,8 @@ _BOUNCE_WORDS = re.compile(
     # a list manager or gateway refusing the post: "Your message to the Team mailing list
     # (team@lists.example.net) has been rejected" (Mailman), "Your message to Team rejected"
     r"your message(?: to [^\n]{1,120}?)?\s{1,3}(?:(?:has been|was|is)\s{1,3})?"
-    r"(?:automatically\s{1,3})?rejected|"
+    r"(?:automatically\s{1,3})?rejected|not authori[sz]ed to send (?:mail|messages?) to|"
+    r"not allowed to post to|"
     # localized subjects and notices: German, French, Spanish, Italian, Dutch, Portuguese,
     # Polish, Russian, Chinese, Japanese, Korean
     r"unzustellbar|nicht zugestellt|zustellung fehlgeschlagen|non remis|non distribu|"

@@ -77,9 +77,11 @@ _ANCHORS = tuple(
         + _ADDR
         + r">\.\.\.",
         # labelled: Recipient: <addr>, delivering your mail to <addr>, ...
-        _LABEL + r"[ \t]{0,5}(?:[:,.\uff1a]|is|was)?[ \t]{0,5}[<\"'「]?" + _ADDR,
+        _LABEL + r"[ \t]{0,5}(?:[:,.\uff1a]|is|was)?[ \t]{0,5}[<\"'「\[]?(?:SMTP:)?" + _ADDR,
         # >>> addr <addr> (Sendmail-like list under "addresses had permanent fatal errors")
         r"^[ \t]{0,10}>>>[ \t]{1,5}" + _ADDR + r"[ \t]{1,5}<",
+        # Exchange 2000/2003: Display Name (SMTP:addr) on <date>
+        r"^[ \t]{0,40}[^(\n]{1,80}\(SMTP:" + _ADDR + r"\)",
         # Sendmail's own line for a recipient: <addr>... Deferred: Connection refused by ...
         r"^[ \t]{0,10}<" + _ADDR + r">\.\.\.[ \t]{0,3}\S",
     )
