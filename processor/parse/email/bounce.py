@@ -5,9 +5,12 @@ Evidence is taken in this order, the first that names recipients wins:
 1. ``message/delivery-status`` / ``message/global-delivery-status`` parts
    (RFC 3464, RFC 6533);
 2. DSN fields written into the notice text (Amazon WorkMail and others copy
-   ``Final-Recipient``/``Status``/``Diagnostic-Code`` into text/plain);
+   ``Final-Recipient``/``Status``/``Diagnostic-Code`` into text/plain), or into a
+   later ``text/plain`` part with ``Action``/``Status`` (gateways);
 3. the notice prose (:mod:`processor.parse.email.recipients`), for the
-   non-standard formats; then the ``X-Failed-Recipients`` header (Exim, Gmail).
+   non-standard formats; then the ``X-Failed-Recipients`` header (Exim, Gmail);
+   then ``<addresses>`` anywhere in the notice, the returned message's ``To``,
+   and last an address in the subject ("Undeliverable: mail to bob@... failed").
 
 A DSN recipient without a ``Diagnostic-Code`` gets its error text from the
 prose when the prose names it (Postfix and Sendmail put the remote reply in

@@ -8,12 +8,21 @@ patterns below cover the layouts of the common MTAs and mailbox providers:
 - the address alone on a line, bare, in ``<>`` or quotes, maybe with a colon
   (Exim, qmail, Gmail, Yahoo, GMX, Mail.Ru, Lotus Domino, m-FILTER);
 - ``<address>: error text`` (Postfix's own notice, MXLogic, au/EZweb);
-- ``address on <date>`` (Microsoft Exchange 2003), ``* address`` (bullets);
+- ``address on <date>`` (Microsoft Exchange 2000/2003; localized ``am``, ``le``, ``el``
+  ...), ``Display Name (SMTP:address) on <date>``, ``* address`` (bullets);
 - ``address [error]`` / ``address error text`` (Zoho, Sendmail-like lists);
-- ``550 <address>... error`` (Sendmail and V5 Sendmail transcripts);
-- ``Recipient: <address>``, ``delivering your mail to <address>``,
-  ``Could not be delivered to: <address>``, ``rejected recipient <address>``,
-  and their localized forms (``Empfänger: <address>``, ``Destinataire : <address>``).
+- ``550 <address>... error`` and ``<address>... Deferred: ...`` (Sendmail transcripts);
+- ``Recipient: <address>``, ``Recipient: [SMTP:address]`` (MailEnable),
+  ``delivering your mail to <address>``, ``Could not be delivered to: <address>``,
+  ``rejected recipient <address>``, and their localized forms (``Empfänger: <address>``,
+  ``Destinataire : <address>``, ``收件人: address`` (also with a full-width colon),
+  ``받는 사람: address``, ``宛先: address``, ``на адрес address``);
+- several addresses on one labelled line, separated by commas or semicolons: they
+  share the error written below the list.
+
+A recipient's block ends where a line names another recipient; a block without a
+code is completed by a later mention of the same recipient that has one
+(:mod:`processor.parse.email.blocks`).
 
 Addresses of the sender side (the bounce's own ``To``/``From``, the returned
 message's ``From``, ``MAIL FROM:<...>``) are never taken as recipients.
