@@ -458,6 +458,31 @@ CASES = {
     "auto-reply-de-abwesend.eml": [
         row("karla@example.de", UNKNOWN_STATUS, None, None, Verdict.UNKNOWN, R.AUTO_REPLY)
     ],
+    # ------------------------------------------------------------ eighth round: commands
+    "exim-pipelined-rcpt.eml": [
+        row("lena.p@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    # refused at the greeting: before any recipient was named (README: blocked)
+    "exim-initial-connection.eml": [
+        row("malte@example.net", BOUNCED, "5.7.1", 554, SOFT, R.BLOCKED)
+    ],
+    # a callout on the sender failed: the sender is refused, whatever the 550
+    "exim-sender-verify-multiline.eml": [
+        row("nadia@example.com", BOUNCED, None, 550, SOFT, R.SENDER_REJECTED)
+    ],
+    # refused at MAIL FROM, for the sender's domain by policy
+    "exim-mail-from-refused.eml": [
+        row("ole@example.net", BOUNCED, "5.7.1", 550, SOFT, R.POLICY_REJECTED)
+    ],
+    "sendmail-data-two-recipients.eml": [
+        row("pina@example.com", BOUNCED, "5.7.1", 554, SOFT, R.CONTENT_REJECTED),
+        row("rolf@example.com", BOUNCED, "5.7.1", 554, SOFT, R.CONTENT_REJECTED),
+    ],
+    "qmail-sender-rejected.eml": [
+        row("sven.q@example.com", BOUNCED, "5.7.1", 553, SOFT, R.SENDER_REJECTED)
+    ],
+    "qmail-name-rejected.eml": [row("tilo@example.net", BOUNCED, "5.5.2", 501, SOFT, R.BLOCKED)],
+    "gmx-multiline-ptr.eml": [row("uwe.g@gmx.example.net", BOUNCED, None, 554, SOFT, R.BLOCKED)],
 }
 
 
