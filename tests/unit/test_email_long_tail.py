@@ -483,6 +483,15 @@ CASES = {
     ],
     "qmail-name-rejected.eml": [row("tilo@example.net", BOUNCED, "5.5.2", 501, SOFT, R.BLOCKED)],
     "gmx-multiline-ptr.eml": [row("uwe.g@gmx.example.net", BOUNCED, None, 554, SOFT, R.BLOCKED)],
+    # ------------------------------------------------------------ ninth round: charsets
+    # labelled gb2312 / shift_jis / ks_c_5601-1987, written in GBK / Windows-31J / CP949
+    "gb2312-label-gbk-bytes.eml": [
+        row("zhe@example.cn", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
+    ],
+    "shiftjis-label-cp932-bytes.eml": [
+        row("aoi@example.jp", BOUNCED, "5.2.2", 552, SOFT, R.MAILBOX_FULL)
+    ],
+    "korean-cp949-label.eml": [row("bora@example.kr", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)],
 }
 
 
@@ -640,3 +649,14 @@ def records_of(raw: bytes) -> list[EnrichedRecord]:
     result = enrich_payload(raw, reference_time=REFERENCE_TIME)
     assert result.errors == [], result.errors
     return result.records
+
+
+def test_vendor_supersets_of_declared_charsets_are_decoded() -> None:
+    from processor.parse.email.message import load_message, part_text
+
+    for name, words in (
+        ("gb2312-label-gbk-bytes.eml", "张喆"),
+        ("shiftjis-label-cp932-bytes.eml", "①"),
+        ("korean-cp949-label.eml", "똠"),
+    ):
+        assert words in part_text(load_message((FIXTURES / name).read_bytes()))

@@ -108,8 +108,21 @@ def own_parts(message: Message) -> Iterator[Message]:
     return walk_parts(message, attached=False)
 
 
+# Charsets that mail programs declare while writing their vendor superset: GBK/GB18030
+# text labelled gb2312, Windows-31J labelled shift_jis, CP949 labelled euc-kr or
+# ks_c_5601-1987 (Outlook's name), TIS-620 labelled windows-874 (WHATWG Encoding
+# Standard, "Legacy multi-byte Chinese/Japanese/Korean encodings", maps the labels so).
+_SUPERSETS = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-cn": "gb18030",
+    "cn-gb": "gb18030", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
+    "x-sjis": "cp932", "ms_kanji": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "windows-874": "cp874",
+}  # fmt: skip
+
+
 def _decode(payload: bytes, charset: str | None) -> str:
-    for name in (charset, "utf-8"):
+    superset = _SUPERSETS.get(charset.lower()) if charset else None
+    for name in (charset, superset, "utf-8"):
         if not name:
             continue
         try:
