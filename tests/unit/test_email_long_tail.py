@@ -660,3 +660,15 @@ def test_vendor_supersets_of_declared_charsets_are_decoded() -> None:
         ("korean-cp949-label.eml", "똠"),
     ):
         assert words in part_text(load_message((FIXTURES / name).read_bytes()))
+
+
+def test_encoded_word_in_a_vendor_superset_is_decoded() -> None:
+    import base64
+    from email.message import Message
+
+    from processor.parse.email.message import header_text
+
+    message = Message()
+    encoded = base64.b64encode("退信 张喆".encode("gbk")).decode()
+    message["Subject"] = f"=?gb2312?B?{encoded}?="
+    assert header_text(message, "Subject") == "退信 张喆"

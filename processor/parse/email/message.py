@@ -200,9 +200,21 @@ def header_text(message: Message, name: str) -> str | None:
     text = str(value)
     if "=?" in text:
         with suppress(Exception):  # a malformed encoded word stays as written
-            text = str(make_header(decode_header(text)))
+            text = _encoded_words(text)
     text = _FOLD.sub(" ", text).strip()[:_MAX_HEADER_CHARS]
     return text or None
+
+
+def _encoded_words(text: str) -> str:
+    """RFC 2047 encoded words decoded, each with its charset or that charset's vendor
+    superset (``=?gb2312?B?...?=`` written in GBK); raises on a malformed word."""
+    try:
+        return str(make_header(decode_header(text)))
+    except (UnicodeDecodeError, LookupError):
+        pieces = decode_header(text)
+    return "".join(
+        _decode(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in pieces
+    )
 
 
 def addresses_in(text: str | None) -> list[str]:
