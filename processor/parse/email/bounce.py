@@ -5,9 +5,12 @@ Evidence is taken in this order, the first that names recipients wins:
 1. ``message/delivery-status`` / ``message/global-delivery-status`` parts
    (RFC 3464, RFC 6533);
 2. DSN fields written into the notice text (Amazon WorkMail and others copy
-   ``Final-Recipient``/``Status``/``Diagnostic-Code`` into text/plain);
+   ``Final-Recipient``/``Status``/``Diagnostic-Code`` into text/plain), or into a
+   later ``text/plain`` part with ``Action``/``Status`` (gateways);
 3. the notice prose (:mod:`processor.parse.email.recipients`), for the
-   non-standard formats; then the ``X-Failed-Recipients`` header (Exim, Gmail).
+   non-standard formats; then the ``X-Failed-Recipients`` header (Exim, Gmail);
+   then ``<addresses>`` anywhere in the notice, the returned message's ``To``,
+   and last an address in the subject ("Undeliverable: mail to bob@... failed").
 
 A DSN recipient without a ``Diagnostic-Code`` gets its error text from the
 prose when the prose names it (Postfix and Sendmail put the remote reply in
@@ -28,7 +31,13 @@ from processor.parse.email.diagnostic import (
 )
 from processor.parse.email.dsn import DsnReport, parse_delivery_status, strip_address_type
 from processor.parse.email.events import RecipientOutcome
-from processor.parse.email.message import header_addresses, header_text, own_parts, part_text
+from processor.parse.email.message import (
+    addresses_in,
+    header_addresses,
+    header_text,
+    own_parts,
+    part_text,
+)
 from processor.parse.email.notice import is_delay_notice, is_expiry_notice
 from processor.parse.email.recipients import (
     TextRecipient,
@@ -52,10 +61,42 @@ _BOUNCE_WORDS = re.compile(
     r"could not be delivered|couldn't be delivered|not (?:be )?delivered|unable to deliver|"
     r"did not reach|permanent(?:ly)? (?:error|failure|fatal)|failed permanently|"
     r"non[ \-]?delivery|delivery notification|mail system error|returning message to sender|"
-    r"error sending your mail|delivery has failed|could not deliver|rejected by)",
+    r"error sending your mail|delivery has failed|could not deliver|rejected by|"
+    # Exchange's administrator section: "Remote Server returned '550 5.1.1 ...'"
+    r"remote server returned '[45]|diagnostic information for administrators|"
+    # a list manager or gateway refusing the post: "Your message to the Team mailing list
+    # (team@lists.example.net) has been rejected" (Mailman), "Your message to Team rejected"
+    r"your message(?: to [^\n]{1,120}?)?\s{1,3}(?:(?:has been|was|is)\s{1,3})?"
+    r"(?:automatically\s{1,3})?rejected|not authori[sz]ed to send (?:mail|messages?) to|"
+    r"not allowed to post to|"
+    # localized subjects and notices: German, French, Spanish, Italian, Dutch, Portuguese,
+    # Polish, Russian, Chinese, Japanese, Korean
+    r"unzustellbar|nicht zugestellt|zustellung fehlgeschlagen|non remis|non distribu|"
+    r"n'a pas pu être (?:remis|délivré|distribué)|no se puede entregar|no entregado|"
+    r"non recapitat|onbestelbaar|niet bezorgd|não entregue|niedostarczon|nie została dostarczona|"
+    r"не доставлен|недоставленн|退信|投递失败|无法送达|配信不能|配信に失敗|送信に失敗|"
+    r"送信エラー|配信エラー|발송 실패|전송 실패)",
     re.IGNORECASE,
 )
 _MAX_DIAGNOSTIC = 2_000
+_HAS_CODE = re.compile(r"(?<![\w.])(?:[45][0-9][0-9][ \-]|[45]\.[0-9]{1,3}\.[0-9]{1,3}\b)")
+
+
+def _fields_in_text(message: Message, notice: str) -> DsnReport | None:
+    """DSN fields written as text: in the notice, or in a later ``text/plain`` part (a
+    gateway's short notice first, the ``Final-Recipient``/``Status`` fields in a second
+    part). ``None`` when no text names a recipient that way."""
+    report = parse_delivery_status(notice)
+    if report.recipients:
+        return report
+    for part in own_parts(message):
+        if part.get_content_type() == "text/plain":
+            report = parse_delivery_status(part_text(part))
+            # RFC 3464 §2.3: each recipient block has an Action and a Status (an MDN's
+            # Final-Recipient alone, RFC 8098, is no delivery report)
+            if any(r.action or r.status for r in report.recipients):
+                return report
+    return None
 
 
 def delivery_reports(message: Message) -> list[DsnReport]:
@@ -94,14 +135,21 @@ def _sender_side(message: Message, returned: Message | None, report_sender: str 
 
 
 def _prose_outcome(
-    address: str, block: str, notice: str, delayed: bool, alone: bool
+    address: str, block: str, notice: str, delayed: bool, alone: bool, *, prose_only: bool = False
 ) -> RecipientOutcome:
-    """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice."""
+    """The outcome for a recipient found in prose; ``alone``: the only recipient of the notice.
+
+    :param prose_only: the notice is the only evidence (no DSN fields): a lone recipient
+        without error text of its own reads the notice's words ("Unable to deliver message
+        to the following recipients, due to being unable to connect ...").
+    """
     original, block = generated_from(block)
     prose = from_prose(block)
     text = prose.text if prose.text != address else ""
     if alone and not prose.has_reply:  # the error may be written before the recipient list
         text = error_line(notice) or introduced_error(notice) or text
+    if alone and prose_only and not text:
+        text = from_prose(notice[:_MAX_DIAGNOSTIC]).text
     return RecipientOutcome(
         recipient=address, diagnostic=text[:_MAX_DIAGNOSTIC] or None, remote_mta=prose.remote_host,
         delayed_notice=delayed,
@@ -160,8 +208,11 @@ def outcomes_from_email(
             outcome.preset_reason = Reason.SUPPRESSED
     if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
         for outcome in outcomes:
-            # wording inside the recipient's own error is left to the text rules
-            outcome.expired_notice = not is_expiry_notice(outcome.diagnostic or "")
+            # wording inside the remote's reply is left to the text rules; a diagnostic
+            # without a reply is the MTA's own words, which said it gave up
+            diagnostic = outcome.diagnostic or ""
+            quoted = _HAS_CODE.search(diagnostic) is not None
+            outcome.expired_notice = not (quoted and is_expiry_notice(diagnostic))
     return outcomes
 
 
@@ -177,14 +228,17 @@ def _outcomes(
     outcomes = _from_reports(reports, prose, notice, delayed)
     if outcomes:
         return outcomes
-    in_text = parse_delivery_status(notice)
-    if in_text.recipients:
+    in_text = _fields_in_text(message, notice)
+    if in_text is not None:
         return _from_reports([in_text], prose, notice, delayed)
     if not looks_like_bounce(message, notice):
         return []
     if prose_list:
         alone = len(prose_list) == 1
-        return [_prose_outcome(i.address, i.diagnostic, notice, delayed, alone) for i in prose_list]
+        return [
+            _prose_outcome(i.address, i.diagnostic, notice, delayed, alone, prose_only=True)
+            for i in prose_list
+        ]
     failed = [
         a for a in header_addresses(message, "X-Failed-Recipients") if a.lower() not in excluded
     ]
@@ -198,4 +252,6 @@ def _outcomes(
         failed = bracketed_addresses(notice, excluded)
     if not failed and returned is not None:
         failed = [a for a in header_addresses(returned, "To") if a.lower() not in excluded][:1]
+    if not failed:  # "Undeliverable: mail to bob@example.com failed": named only in the subject
+        failed = [a for a in addresses_in(subject) if a.lower() not in excluded][:1]
     return [_prose_outcome(a, notice, notice, delayed, len(failed) == 1) for a in failed]

@@ -33,22 +33,29 @@ _LEAD_INS = re.compile(
     r"remote server (?:at [^\n']{1,200} )?returned|"
     r"the response (?:from the remote server )?was:|"
     r"\bsaid:|it responded as follows:|\breason:|\bbecause:|failed with:|-{3,10}server message|"
-    r"technical details of (?:permanent|temporary) failure:|diagnostic-code:|"
+    r"technical details of (?:permanent|temporary) failure:|diagnostic[ \-]code:|"
     r"delivery failed for the following reason:|error message:|could not be delivered because of|"
     r"the following (?:message|error)[^:\n]{0,40}:|with the following error message:)",
     re.IGNORECASE,
 )
-# A reply code where a reply starts: line start or after ": ", "<<< ", "[", "#", "reason: ".
+# A reply code where a reply starts: line start or after ": ", "<<< ", "[", "#", "reason: ",
+# a diagnostic type's ";" ("smtp;550 ...", Sun/Oracle Messaging Server) or a full-width
+# colon (U+FF1A: "原因\uff1a550 ...", Chinese and Japanese notices).
 _REPLY_START = re.compile(
-    r"(?:^|(?<=[:\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
+    r"(?:^|(?<=[:;\uff1a\[>#('\"]) ?|(?<=\s))(?:<<< ?)?([45][0-5][0-9])"
+    r"(?=[ \-]\S|[ \-:][ \t]{1,3}\S|$)",
     re.MULTILINE,
 )
 _ENHANCED_START = re.compile(
-    r"(?:^|(?<=[:\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
+    r"(?:^|(?<=[:;\uff1a\s]))#?([45]\.[0-9]{1,3}\.[0-9]{1,3})(?=[ \t]{1,5}\S)", re.MULTILINE
 )
+# A line that starts with a reply or enhanced code, maybe after a label ("Error: 5.1.1 ...",
+# "Reason: 550 ...": gateways that write the error above the recipient's line).
 _ERROR_LINE = re.compile(
-    r"^[ \t]{0,10}(?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t])",
-    re.MULTILINE,
+    r"^[ \t]{0,10}(?:(?:reported |remote )?(?:error|reason|diagnostic|status)"
+    r"[ \t]{0,3}:[ \t]{0,3})?"
+    r"((?:<<<[ \t]{0,3})?(?:[45][0-5][0-9][ \-:]|#?[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t]))",
+    re.MULTILINE | re.IGNORECASE,
 )
 _COMMANDS = (
     (re.compile(r"(?:after|our|to)[ \t]{1,3}(?:RCPT[ \t]{0,3}TO|RCPT\b)|RCPT[ \t]{1,3}TO:|"
@@ -107,12 +114,13 @@ def introduced_error(text: str) -> str | None:
 
 
 def error_line(text: str) -> str | None:
-    """The first line of ``text`` that starts with an SMTP reply or enhanced code."""
+    """The first line of ``text`` that starts with an SMTP reply or enhanced code, from the
+    code on ("Reported error: 550 5.1.10 ..." -> "550 5.1.10 ...", Microsoft 365)."""
     match = _ERROR_LINE.search(text)
     if match is None:
         return None
-    end = text.find("\n", match.start())
-    return text[match.start() : end if end >= 0 else len(text)].strip()
+    end = text.find("\n", match.start(1))
+    return text[match.start(1) : end if end >= 0 else len(text)].strip()
 
 
 def _command(text: str) -> str | None:
@@ -144,6 +152,14 @@ _VENDOR_NOTATIONS = (
     (re.compile(r"(?:^|(?<=\s))([45][0-5][0-9]):[ \t]{1,3}"), r"\1 "),  # Yahoo: "550: 5.2.2 ..."
     (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"),
      r"\1 \2 "),  # Zoho: "ERROR_CODE :550, ERROR_CODE :5.1.1 ..."
+    # Cisco Secure Email (IronPort) names its own class, then quotes the remote's reply:
+    # "5.1.0 - Unknown address error 550-'5.1.1 <bob@example.com>... User unknown'" or
+    # "... ('550', ['5.1.1 <bob@example.com>... User unknown'])": the reply is the evidence
+    (re.compile(r"[45]\.[0-9]{1,3}\.[0-9]{1,3} - [^'(\n]{1,80} ([45][0-5][0-9])-'([^'\n]{1,900})'"),
+     r"\1 \2"),
+    (re.compile(r"[45]\.[0-9]{1,3}\.[0-9]{1,3} - [^'(\n]{1,80} \('([45][0-5][0-9])', "
+                r"\['([^'\]\n]{1,900})'\]\)"),
+     r"\1 \2"),
 )  # fmt: skip
 
 

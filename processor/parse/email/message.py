@@ -108,8 +108,21 @@ def own_parts(message: Message) -> Iterator[Message]:
     return walk_parts(message, attached=False)
 
 
+# Charsets that mail programs declare while writing their vendor superset: GBK/GB18030
+# text labelled gb2312, Windows-31J labelled shift_jis, CP949 labelled euc-kr or
+# ks_c_5601-1987 (Outlook's name), TIS-620 labelled windows-874 (WHATWG Encoding
+# Standard, "Legacy multi-byte Chinese/Japanese/Korean encodings", maps the labels so).
+_SUPERSETS = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-cn": "gb18030",
+    "cn-gb": "gb18030", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
+    "x-sjis": "cp932", "ms_kanji": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "windows-874": "cp874",
+}  # fmt: skip
+
+
 def _decode(payload: bytes, charset: str | None) -> str:
-    for name in (charset, "utf-8"):
+    superset = _SUPERSETS.get(charset.lower()) if charset else None
+    for name in (charset, superset, "utf-8"):
         if not name:
             continue
         try:
@@ -187,9 +200,21 @@ def header_text(message: Message, name: str) -> str | None:
     text = str(value)
     if "=?" in text:
         with suppress(Exception):  # a malformed encoded word stays as written
-            text = str(make_header(decode_header(text)))
+            text = _encoded_words(text)
     text = _FOLD.sub(" ", text).strip()[:_MAX_HEADER_CHARS]
     return text or None
+
+
+def _encoded_words(text: str) -> str:
+    """RFC 2047 encoded words decoded, each with its charset or that charset's vendor
+    superset (``=?gb2312?B?...?=`` written in GBK); raises on a malformed word."""
+    try:
+        return str(make_header(decode_header(text)))
+    except (UnicodeDecodeError, LookupError):
+        pieces = decode_header(text)
+    return "".join(
+        _decode(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in pieces
+    )
 
 
 def addresses_in(text: str | None) -> list[str]:
@@ -227,18 +252,29 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self._skip = 0
+        self._mailto: tuple[str, int] | None = None  # address of an open mailto link, chunk
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "head"):
             self._skip += 1
         elif tag in self._BLOCK:
             self.chunks.append("\n")
+        elif tag == "a":
+            href = next((value or "" for name, value in attrs if name == "href"), "")
+            address = href[7:].split("?", 1)[0] if href[:7].lower() == "mailto:" else ""
+            self._mailto = (address, len(self.chunks)) if "@" in address else None
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head") and self._skip:
             self._skip -= 1
         elif tag in self._BLOCK or tag == "td":
             self.chunks.append("\n" if tag != "td" else " ")
+        elif tag == "a" and self._mailto is not None:
+            # a link showing a name ("Pia Example") for its mailto address: keep the address
+            address, start = self._mailto
+            if address.lower() not in "".join(self.chunks[start:]).lower():
+                self.chunks.append(f" <{address[:320]}>")
+            self._mailto = None
 
     def handle_data(self, data: str) -> None:
         if not self._skip:

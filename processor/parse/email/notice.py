@@ -52,6 +52,9 @@ _DELAY = re.compile(
     r"(?:this is a warning message only|has (?:not yet|still not) been delivered|"
     r"delivery to the following recipients? (?:has been|was) delayed|"
     r"delivery attempts will continue|will (?:continue to )?(?:be )?retr(?:y|ied)|"
+    # "The router will continue to try delivering the message" (Domino), "will keep trying to
+    # deliver it" (gateways), "will continue attempting to deliver" (MDaemon)
+    r"will (?:continue to (?:try|attempt)|continue (?:trying|attempting)|keep trying)|"
     r"message (?:is|has been) delayed|delay reason|"
     r"delivery (?:has been |is )?delayed|not been delivered yet|still trying|"
     # the same in localized notices (Exchange's "Delivery is delayed to these recipients")
@@ -59,6 +62,15 @@ _DELAY = re.compile(
     r"est retardée|pas encore été remis|continuerons à essayer|"
     r"(?:aún|todavía) no se ha entregado|se está retrasando|seguirá intentando|"
     r"non è ancora stato recapitato|ainda não foi entregue|nog niet (?:bezorgd|afgeleverd))",
+    re.IGNORECASE,
+)
+# A banner that says outright the notice is only a warning. It beats final-sounding words
+# around it: Postfix's delay notice says "THIS IS A WARNING ONLY" and then "Your message
+# could not be delivered for more than 4 hour(s). It will be retried until it is 5 day(s)
+# old" (Postfix bounce(8) delay template); Sendmail's "THIS IS A WARNING MESSAGE ONLY".
+_WARNING_ONLY = re.compile(
+    r"(?:this is a warning (?:message )?only|"
+    r"it will be retried until it is [0-9]{1,4} ?(?:day|hour)|will keep trying until message is)",
     re.IGNORECASE,
 )
 _FINAL = re.compile(
@@ -76,7 +88,12 @@ _EXPIRY = re.compile(
     r"(?:hours?|hour\(s\)|days?|day\(s\)|minutes?)|"
     r"could not be delivered (?:for|within) [0-9.]{1,6} ?(?:hours?|days?)|"
     r"could not deliver for the (?:last|past)|too long in (?:the )?queue|"
-    r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached))",
+    r"has been in the queue too long|retry (?:timeout|time limit) (?:exceeded|reached)|"
+    # Cisco Secure Email (IronPort): "the destination server was unreachable within the
+    # allowed queue period"
+    r"within the allowed queue (?:period|time|lifetime)|"
+    # Exim: "retry time not reached for any host ... after a long failure period"
+    r"after a long failure period)",
     re.IGNORECASE,
 )
 _SUBJECT_DELAY = re.compile(
@@ -94,15 +111,22 @@ def _is_attachment(part: Message) -> bool:
 def first_text(message: Message) -> str:
     """The first human-readable text of ``message`` (text/plain preferred over text/html).
 
-    Parts inside a returned ``message/rfc822`` and attachments are not considered.
+    Parts inside a returned ``message/rfc822`` are not considered; a ``text/plain``
+    attachment only when the email has no other text (some gateways attach their
+    notice as ``details.txt`` and write nothing inline).
     """
     plain: str | None = None
     html: str | None = None
+    attached: str | None = None
     for part in own_parts(message):
         content_type = part.get_content_type()
         if content_type.startswith("message/") or content_type.endswith("rfc822-headers"):
             continue
-        if part.is_multipart() or _is_attachment(part):
+        if part.is_multipart():
+            continue
+        if _is_attachment(part):
+            if content_type == "text/plain" and attached is None:
+                attached = part_text(part) or None
             continue
         if content_type == "text/plain" and plain is None:
             text = part_text(part)
@@ -114,7 +138,8 @@ def first_text(message: Message) -> str:
             break
     if plain is not None:
         return plain
-    return html or _broken_multipart_text(message)
+    # a gateway that sends its notice only as a text attachment ("details.txt")
+    return html or attached or _broken_multipart_text(message)
 
 
 def _broken_multipart_text(message: Message) -> str:
@@ -158,6 +183,8 @@ def is_expiry_notice(text: str) -> bool:
 
 def is_delay_notice(subject: str | None, text: str) -> bool:
     """True when the notice says delivery is only delayed (a warning; the MTA keeps trying)."""
+    if _WARNING_ONLY.search(text):
+        return True
     if _FINAL.search(text):
         return False
     if _DELAY.search(text):

@@ -43,10 +43,14 @@ _FIELD = re.compile(
     r"^([A-Za-z][A-Za-z0-9\-]{0,60})[ \t]{0,20}:[ \t]{0,20}(.{0,2000})$", re.MULTILINE
 )
 _AUTO_SUBJECT = re.compile(
-    r"^[ \t]{0,5}(?:auto(?:matic)?[ \-_]?(?:reply|response|answer|antwort|respuesta|risposta)|"
+    r"^[ \t]{0,5}(?:auto(?:matic|matische?|matisch)?[ \-_]?"
+    r"(?:reply|response|answer|antwort|antwoord|respuesta|risposta|resposta)|"
     r"auto:|autoreply|out of (?:the )?office|away from (?:the )?office|on vacation|vacation|"
-    r"abwesenheit|réponse automatique|reponse automatique|absence|i am away|i'm away|"
-    r"away until|ooo\b)",
+    r"abwesenheit|abwesend|réponse automatique|reponse automatique|absence|i am away|i'm away|"
+    r"away until|ooo\b|"
+    # Spanish, Italian, Portuguese put the adjective last; Chinese, Japanese, Korean
+    r"(?:respuesta|risposta|resposta) autom[aá]tica|fuera de la oficina|fuori ufficio|"
+    r"自动回复|自動回復|自動応答|自動返信|자동 ?응답)",
     re.IGNORECASE,
 )
 _BOUNCE_SENDER = re.compile(
