@@ -1,0 +1,172 @@
+"""Emails that are not delivery failures but look like them -> what the product must do.
+
+A return-path mailbox receives much more than bounces: people replying to or pasting a
+bounce, newsletters and list posts that quote "550 5.1.1 User unknown", help desks,
+challenge-response systems, list servers, DMARC and TLS reports, delivery and delay
+notifications, read receipts, recalls, invitations, out-of-office replies without an
+``Auto-Submitted`` header, phishing dressed as a bounce, quarantine digests. Each fixture
+in ``tests/fixtures/email/not-bounces/`` is our own anonymised email of one such kind.
+
+A wrong ``hard`` record suppresses a good address for good, so none of these may give a
+bounce record. The expected outcome of each was written from the README before the
+emails were run:
+
+- ``DEAD``: neither a bounce, a report nor an automatic reply, and nothing says it is
+  machine mail that can be ignored (a person wrote it; an operator may need to answer):
+  dead-lettered as ``unrecognised_format``, no record;
+- ``SKIP``: mail that is positively not about a delivery (read receipts, DMARC and
+  TLS reports, mailing-list and newsletter traffic, machine notifications with nothing
+  of a bounce): no record, no error, counted as skipped;
+- ``auto(address)``: an automatic reply (RFC 3834, responders' subjects, help-desk
+  receipts, challenge-response requests): one ``auto_reply`` record, verdict unknown;
+- delivery (``sent``, success) and delay (``deferred``, soft) notifications give those.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from processor.enrich import enrich_payload
+from processor.model import Action, DeliveryStatus, EnrichedRecord, Reason, Verdict
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email" / "not-bounces"
+REFERENCE_TIME = 1_800_000_000.0
+
+SENT, DEFERRED, UNKNOWN_STATUS = DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.UNKNOWN
+SOFT, SUCCESS = Verdict.SOFT, Verdict.SUCCESS
+R = Reason
+DEAD = "dead-lettered"
+SKIP = "skipped"
+
+
+def row(recipient: str, status: DeliveryStatus, verdict: Verdict, reason: Reason) -> dict[str, Any]:
+    return {"recipient": recipient, "status": status, "verdict": verdict, "reason": reason}
+
+
+def auto(address: str) -> list[dict[str, Any]]:
+    return [row(address, UNKNOWN_STATUS, Verdict.UNKNOWN, R.AUTO_REPLY)]
+
+
+def sent(*addresses: str) -> list[dict[str, Any]]:
+    return [row(address, SENT, SUCCESS, R.DELIVERED) for address in addresses]
+
+
+CASES: dict[str, str | list[dict[str, Any]]] = {
+    # ------------------------------------------------ people replying to or pasting a bounce
+    "reply-quoting-undeliverable.eml": DEAD,
+    "reply-quoted-exim-bounce.eml": DEAD,
+    "reply-bottom-quoted-dsn-fields.eml": DEAD,
+    "forward-inline-gmail-bounce.eml": DEAD,
+    "forward-inline-outlook-ndr.eml": DEAD,
+    "person-asks-about-bounce.eml": DEAD,
+    "person-subject-undelivered-mail.eml": DEAD,
+    "person-html-returned-subject.eml": DEAD,
+    "postmaster-human-reply.eml": DEAD,
+    "support-ticket-opened-by-person.eml": DEAD,
+    # ---------------------------------------------------------------- help desks
+    "ticket-reply-quotes-customer-bounce.eml": auto("support@example.net"),
+    "ticket-ack-delivery-problem.eml": auto("noreply@helpdesk.example.com"),
+    "abuse-desk-ack.eml": auto("abuse@example.net"),
+    # ------------------------------------------------------- newsletters and lists
+    "newsletter-deliverability-tips.eml": SKIP,
+    "blog-digest-bounce-codes-html.eml": SKIP,
+    "mailing-list-post-quoting-bounce.eml": SKIP,
+    "list-subscribe-confirmation.eml": SKIP,
+    "list-command-results.eml": SKIP,
+    "listserv-command-error.eml": DEAD,
+    # ------------------------------------------------------------ challenge-response
+    "challenge-boxtrapper-style.eml": auto("ana@example.com"),
+    "challenge-verify-human.eml": auto("verify@protect.example.net"),
+    "challenge-spamarrest-style.eml": auto("carla@example.com"),
+    # --------------------------------------------------------- DMARC and TLS reports
+    "dmarc-aggregate-zip.eml": SKIP,
+    "dmarc-aggregate-gzip.eml": SKIP,
+    "dmarc-failure-report.eml": SKIP,
+    "tlsrpt-report.eml": SKIP,
+    # ----------------------------------------------------------- delivery notifications
+    "dsn-success-postfix.eml": sent("yara@example.com"),
+    "dsn-relayed-exchange.eml": sent("zeno@example.net"),
+    "dsn-expanded-alias.eml": sent("sales@example.com"),
+    "dsn-delivered-two-recipients.eml": sent("abel@example.com", "bea@example.net"),
+    # --------------------------------------- delay notifications: deferred, soft, the cause
+    "delay-postfix-dsn.eml": [row("cyril@example.net", DEFERRED, SOFT, R.USER_UNKNOWN)],
+    "delay-dsn-5xx-in-diagnostic.eml": [row("dora@example.com", DEFERRED, SOFT, R.USER_UNKNOWN)],
+    "delay-exim-warning.eml": [row("emil@example.com", DEFERRED, SOFT, R.NETWORK_ERROR)],
+    "delay-office365-prose.eml": [
+        row("fanny@example.net", DEFERRED, SOFT, R.REMOTE_SYSTEM_ERROR)
+    ],
+    "delay-gmail-prose.eml": [row("gus@example.net", DEFERRED, SOFT, R.NETWORK_ERROR)],
+    # ------------------------------------------ receipts, recalls, calendar, account mail
+    "read-receipt-mdn-displayed.eml": SKIP,
+    "read-receipt-deleted-unread.eml": SKIP,
+    "recall-request.eml": DEAD,
+    "recall-report-failure.eml": DEAD,
+    "calendar-invitation.eml": DEAD,
+    "calendar-declined.eml": DEAD,
+    "password-reset.eml": SKIP,
+    "password-reset-no-marker.eml": DEAD,
+    # -------------------------------- out-of-office replies without Auto-Submitted
+    "ooo-de-abwesenheit.eml": auto("greta@example.com"),
+    "ooo-fr-absent.eml": auto("henri@example.com"),
+    "ooo-es-fuera.eml": auto("lucia@example.net"),
+    "ooo-it-fuori-sede.eml": auto("marco@example.net"),
+    "ooo-nl-afwezig.eml": auto("pieter@example.com"),
+    "ooo-pl-poza-biurem.eml": auto("tomasz@example.com"),
+    "ooo-sv-franvaro.eml": auto("erik@example.net"),
+    "ooo-pt-ausencia.eml": auto("joao@example.com"),
+    "ooo-ru-net-na-meste.eml": auto("olga@example.net"),
+    "ooo-ja-fuzai.eml": auto("takeshi@example.jp"),
+    "ooo-cs-nepritomnost.eml": auto("jana@example.cz"),
+    "ooo-en-no-marker-delivery-words.eml": auto("sam@example.com"),
+    # --------------------------------------------------- phishing and marketing
+    "spam-dsn-phishing.eml": DEAD,
+    "spam-undeliverable-plain.eml": DEAD,
+    "spam-mailbox-quota-phish.eml": DEAD,
+    "marketing-html-mailbox-full.eml": DEAD,
+    # ----------------------------------------------- quarantine digests, machine reports
+    "quarantine-digest-proofpoint-style.eml": DEAD,
+    "quarantine-microsoft-style.eml": DEAD,
+    "quarantine-mimecast-style.eml": DEAD,
+    "cron-mailq-report.eml": SKIP,
+    "logwatch-report.eml": DEAD,
+}
+
+
+def summary(record: EnrichedRecord) -> dict[str, Any]:
+    return {
+        "recipient": record.recipient,
+        "status": record.delivery_status,
+        "verdict": record.verdict,
+        "reason": record.reason,
+    }
+
+
+def outcome(name: str) -> str | list[dict[str, Any]]:
+    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
+    if result.errors:
+        assert result.records == []
+        assert [e.error_class for e in result.errors] == ["unrecognised_format"]
+        return DEAD
+    if not result.records:
+        assert result.skipped == 1
+        return SKIP
+    return [summary(record) for record in result.records]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_not_a_bounce(name: str) -> None:
+    assert outcome(name) == CASES[name]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_never_suppresses(name: str) -> None:
+    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
+    assert [r.recipient for r in result.records if r.action is Action.SUPPRESS] == []
+
+
+def test_every_fixture_is_covered() -> None:
+    assert {p.name for p in FIXTURES.glob("*.eml")} == set(CASES)
+    assert len(CASES) >= 60
