@@ -320,10 +320,8 @@ CASES = {
     "domino-dsn-xnotes.eml": [
         row("carla.m@example.net", BOUNCED, "5.0.0", None, HARD, R.USER_UNKNOWN)
     ],
-    # a person forwarded the bounce inline, quoted: the quoted bounce is the evidence
-    "forwarded-inline-quoted.eml": [
-        row("orders@supplier.example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN)
-    ],
+    # (forwarded-inline-quoted.eml, a bounce a person pasted into a forward, moved to
+    # not-bounces/forward-inline-quoted-exim.eml: a person's text is not read as a bounce)
     "one-line-several-recipients.eml": [
         row("egon@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),
         row("frida@example.com", BOUNCED, "5.1.1", 550, HARD, R.USER_UNKNOWN),

@@ -13,8 +13,17 @@ Accepted:
   replies, help-desk ticket receipts) -> reason ``auto_reply``;
 - a bounce a person forwarded as an attachment (``message/rfc822``) -> the
   attached bounce's events (:mod:`processor.parse.email.forwarded`);
-- read receipts (RFC 8098 message disposition notifications) -> no event: the
-  email is not a delivery outcome, and the caller counts it as skipped.
+- read receipts (RFC 8098 message disposition notifications), DMARC aggregate and
+  TLS reports (RFC 7489, RFC 8460), mailing-list and newsletter mail (RFC 2369/2919
+  ``List-*`` fields) and other automatic mail with nothing of a bounce (RFC 3834
+  ``Auto-Submitted``, ``Precedence: bulk``) -> no event: not delivery outcomes, and
+  the caller counts them as skipped;
+- challenge-response requests ("verify you are human") -> reason ``auto_reply``.
+
+Prose is read as a bounce only when something shows a mail system wrote the email
+(:func:`~processor.parse.email.kinds.machine_written`): a person's reply quoting a
+bounce, a bounce pasted into a question, phishing dressed as a bounce are never read
+as one (no record; unrecognised, so dead-lettered for a look).
 
 Complaints and automatic replies are not bounces: their verdict is
 ``unknown`` and their action ``none``.
@@ -44,6 +53,14 @@ from processor.parse.email.forwarded import (
     MAX_FORWARD_DEPTH,
     attached_bounces,
     says_forwarded,
+)
+from processor.parse.email.kinds import (
+    is_challenge,
+    is_domain_report,
+    is_list_traffic,
+    is_notification,
+    is_ticket_notice,
+    machine_written,
 )
 from processor.parse.email.message import (
     MAX_EMAIL_BYTES,
@@ -173,28 +190,58 @@ def _read(received: Message, raw: bytes) -> list[DeliveryEvent] | None:
     notice = text[: min(cut, MAX_NOTICE_CHARS)]
     returned = returned_message(message, text, cut)
     reports = delivery_reports(message)
-    if not reports and is_disposition_notification(message):
-        return []  # a read receipt: the message was delivered and then read (RFC 8098)
+    if not reports and _not_about_delivery(message):
+        return []
     context = _context(received, raw, returned, reports)
     complaints = _complaints(message, context)
     if complaints is not None:
         return complaints
     if not reports and declares_auto_reply(message):  # its body's addresses are not recipients
         return _auto_reply(message, context)
-    outcomes = outcomes_from_email(message, notice, returned, reports)
-    if outcomes:
-        return [build_event(context, outcome) for outcome in outcomes if outcome.recipient]
+    if reports or _bounce_author(message):
+        outcomes = outcomes_from_email(message, notice, returned, reports)
+        if outcomes:
+            return [build_event(context, outcome) for outcome in outcomes if outcome.recipient]
     platform = ses_events_in(text)
     if platform:
         return platform
+    return _not_a_bounce(message, notice, context)
+
+
+def _not_a_bounce(
+    message: Message, notice: str, context: EmailContext
+) -> list[DeliveryEvent] | None:
+    """An email in which no failed recipient was found: an opt-out, an automatic reply,
+    or automatic mail about something else (``[]``, skipped); ``None``: unrecognised."""
     unsubscribe = unsubscribe_request(message)
     if unsubscribe is not None:
         return _complaint_events(unsubscribe, context)
-    if is_auto_reply(message):
+    if is_auto_reply(message) or is_challenge(message, notice):  # a challenge holds the message
         return _auto_reply(message, context)
-    if is_acknowledgement(message) and not looks_like_bounce(message, notice):
-        return _auto_reply(message, context)  # a help desk's ticket receipt
+    if not looks_like_bounce(message, notice):
+        if is_acknowledgement(message):  # a help desk's ticket receipt
+            return _auto_reply(message, context)
+        if is_notification(message):  # automatic mail about something else: skipped
+            return []
     return None
+
+
+def _bounce_author(message: Message) -> bool:
+    """True when a mail system may have written ``message`` as a bounce: machine-written
+    and not a help desk's ticket message (whose text may quote a customer's bounce).
+    A person's words, or a bounce a person pasted, are never read as one (kinds.py)."""
+    return machine_written(message) and not is_ticket_notice(message)
+
+
+def _not_about_delivery(message: Message) -> bool:
+    """True for an email without a delivery-status part that is about something else:
+    a read receipt (RFC 8098), a DMARC or TLS report (RFC 7489, RFC 8460), list traffic
+    (RFC 2369, RFC 2919). No record; the caller counts it as skipped."""
+    return (
+        is_disposition_notification(message)
+        or is_domain_report(message)
+        or is_list_traffic(message)
+    )
 
 
 def _read_forwarded(message: Message, raw: bytes, depth: int) -> list[DeliveryEvent] | None:

@@ -51,7 +51,9 @@ __all__ = ["delivery_reports", "is_bounce_sender", "looks_like_bounce", "outcome
 _DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
 _BOUNCE_SENDER = re.compile(
     r"^(?:mailer-daemon|mailer_daemon|mail-daemon|mailerdaemon|postmaster|post_master|"
-    r"mail\.delivery\.system|mdaemon|bounces?)@",
+    r"mail\.delivery\.system|mdaemon|bounces?|"
+    # Exchange's system mailbox, the sender of its non-delivery reports
+    r"microsoftexchange[0-9a-f]{32})@",
     re.IGNORECASE,
 )
 _BOUNCE_WORDS = re.compile(

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from contextlib import suppress
 from email import message_from_bytes
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
@@ -197,12 +197,27 @@ def header_text(message: Message, name: str) -> str | None:
         return None
     if value is None:
         return None
-    text = str(value)
+    text = _raw_utf8(value) if isinstance(value, Header) else str(value)
     if "=?" in text:
         with suppress(Exception):  # a malformed encoded word stays as written
             text = _encoded_words(text)
     text = _FOLD.sub(" ", text).strip()[:_MAX_HEADER_CHARS]
     return text or None
+
+
+def _raw_utf8(value: Header) -> str:
+    """A header written in raw 8-bit bytes (the parser keeps it as ``unknown-8bit``):
+    UTF-8 as RFC 6532 §3.2 allows, else Latin-1, instead of replacement characters."""
+    try:
+        pieces = decode_header(value)
+    except Exception:
+        return str(value)
+    return "".join(
+        _decode(chunk, None if charset in (None, "unknown-8bit") else charset)
+        if isinstance(chunk, bytes)
+        else chunk
+        for chunk, charset in pieces
+    )
 
 
 def _encoded_words(text: str) -> str:

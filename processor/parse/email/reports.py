@@ -50,7 +50,14 @@ _AUTO_SUBJECT = re.compile(
     r"away until|ooo\b|"
     # Spanish, Italian, Portuguese put the adjective last; Chinese, Japanese, Korean
     r"(?:respuesta|risposta|resposta) autom[aá]tica|fuera de la oficina|fuori ufficio|"
-    r"自动回复|自動回復|自動応答|自動返信|자동 ?응답)",
+    r"自动回复|自動回復|自動応答|自動返信|자동 ?응답|"
+    # "absent" and "out of office" as Outlook and webmail write them in French, Italian,
+    # Dutch, Polish, Swedish, Norwegian/Danish, Portuguese, Czech, Russian, Japanese;
+    # English "on (annual/parental ...) leave"
+    r"absent(?:e|a)? du bureau|absent\b|fuori sede|assente|afwezig|poza biurem|nieobecno[śs][ćc]|"
+    r"fr[åa]nvaro|frånvarande|fravær|ausência|ausente|fora do escrit[óo]rio|nepřítomnost|"
+    r"mimo kancelář|нет на месте|вне офиса|автоответ|отсутств|不在|"
+    r"(?:i am |i'm )?on (?:[a-z]{1,12} )?leave\b)",
     re.IGNORECASE,
 )
 _BOUNCE_SENDER = re.compile(
