@@ -210,8 +210,9 @@ def _rereadable(found: Found, command: str | None = None) -> bool:
     return content or (protocol and command in ("EHLO", "HELO"))
 
 
-def _verdict(evidence: Evidence, found: Found, policy: Policy, status: DeliveryStatus) -> Verdict:
+def _verdict(evidence: Evidence, found: Found, policy: Policy, event: DeliveryEvent) -> Verdict:
     failure_class = evidence.failure_class
+    status = event.status
     reason = found.reason
     if reason in _NOT_BOUNCES:
         return Verdict.UNKNOWN
@@ -225,11 +226,28 @@ def _verdict(evidence: Evidence, found: Found, policy: Policy, status: DeliveryS
         return Verdict.UNKNOWN
     if failure_class != PERMANENT or status is DeliveryStatus.EXPIRED:
         return Verdict.SOFT
+    if reason is Reason.UNDETERMINED and _only_the_notice(event, evidence):
+        return Verdict.UNKNOWN
     if policy.profile == "class":
         return Verdict.HARD
     if found.transient:  # e.g. "550 ... temporarily locked": RFC 3463 X.2.1 transient
         return Verdict.SOFT
     return policy.permanent_verdicts[reason]
+
+
+def _only_the_notice(event: DeliveryEvent, evidence: Evidence) -> bool:
+    """Whether a failure's only evidence is that an email reads as a bounce notice.
+
+    An email notice that names an address but gives no status code, no reply code and no
+    wording a rule recognises has nothing to go on but its layout, and a person's reply
+    quoting a bounce can have the same layout: ``unknown`` (no action), not ``hard``.
+    A code (a DSN ``Status``, a reply) keeps the policy's ``undetermined`` -> hard.
+    """
+    return (
+        event.source_format == "email"
+        and evidence.enhanced_code is None
+        and evidence.reply_code is None
+    )
 
 
 def _explain(evidence: Evidence, words: str, reason: Reason, verdict: Verdict) -> str:
@@ -266,7 +284,8 @@ def classify_event(
     :returns: the evidence (codes, their sources, failure class) and the
         :class:`~processor.model.Classification`.
 
-    Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command);
+    Decisions are cached per policy on (evidence, status, diagnostic text, SMTP command,
+    source format);
     deliveries do not depend on the text, so they always hit. The text is read with the
     event's own recipient address masked (:func:`classification_text`).
     """
@@ -282,7 +301,7 @@ def classify_event(
         key_text = None  # the decision does not depend on the text
     elif text is not None and len(text) > _CACHE_TEXT_LIMIT:
         return evidence, _decide(event, evidence, policy, text)
-    key = (evidence, status, key_text, event.smtp_command)
+    key = (evidence, status, key_text, event.smtp_command, event.source_format)
     cache = policy.cache
     decision = cache.get(key)
     if decision is None:
@@ -297,7 +316,7 @@ def _decide(
     event: DeliveryEvent, evidence: Evidence, policy: Policy, text: str | None
 ) -> Classification:
     found = _reason(event, evidence, policy, text)
-    verdict = _verdict(evidence, found, policy, event.status)
+    verdict = _verdict(evidence, found, policy, event)
     reason = found.reason
     return Classification(
         verdict,

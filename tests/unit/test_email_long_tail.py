@@ -352,8 +352,11 @@ CASES = {
     ],
     "exchange2003-fr-le.eml": [row("noe@example.fr", BOUNCED, "5.2.2", None, SOFT, R.MAILBOX_FULL)],
     # ------------------------------------------------------------ fourth round
-    # a failure without any stated reason: undetermined, hard (README: nothing recognisable)
-    "iis-smtp-text-only.eml": [row("olav@example.net", BOUNCED, None, None, HARD, R.UNDETERMINED)],
+    # a notice without any code or stated reason: undetermined, and nothing to go on but the
+    # notice's layout: unknown, no action (README "Classification policy" 3)
+    "iis-smtp-text-only.eml": [
+        row("olav@example.net", BOUNCED, None, None, Verdict.UNKNOWN, R.UNDETERMINED)
+    ],
     "yahoo-old-no-account.eml": [
         row("paco@yahoo.example.com", BOUNCED, None, None, HARD, R.USER_UNKNOWN)
     ],

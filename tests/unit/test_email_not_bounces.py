@@ -173,7 +173,9 @@ def outcome(name: str) -> str | list[dict[str, Any]]:
 KNOWN_GAPS = {
     # From postmaster@ (a mailer daemon's address) with a reply subject, addresses on lines
     # of their own and a quoted 550: nothing in the headers tells it from a bounce (the
-    # corpus has real bounces from post_master@ with "Re:" subjects); still two hard records
+    # corpus has real bounces from post_master@ with "Re:" subjects). It still gives two
+    # records, but they are `unknown` (no code, no recognised wording: nothing to go on),
+    # so test_never_suppresses holds for it
     "postmaster-human-reply.eml": "a person writing from postmaster@ reads as a bounce",
 }
 
@@ -188,7 +190,7 @@ def test_not_a_bounce(name: str) -> None:
     assert outcome(name) == CASES[name]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n)) for n in sorted(CASES)])
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_never_suppresses(name: str) -> None:
     result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
     assert [r.recipient for r in result.records if r.action is Action.SUPPRESS] == []
