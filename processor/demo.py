@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources
+import signal
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -174,9 +176,18 @@ def _keep_running(bootstrap: str, url: str, echo: Echo) -> None:
         f"  bounce-processor produce FILE --topic {INPUT} -b {bootstrap}\n"
         f"  bounce-processor tail --topic {OUTPUT} -b {bootstrap}\nCtrl-C stops everything."
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        while True:
-            time.sleep(3600)
+    # SIGTERM (timeout, systemd, docker stop) ends it like Ctrl-C, so the broker is stopped too
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _table(rows: list[tuple[str, ...]], echo: Echo) -> None:
@@ -220,4 +231,6 @@ def print_summary(kafka: KafkaConfig, registry: CollectorRegistry, url: str, ech
             f"\nDead-lettered ({headers.get('bounce-processor.error.class')}): "
             f"{(msg.value() or b'')[:80]!r}"
         )
-    echo(f"\nServed while the demo runs: {url}/metrics  {url}/healthz  {url}/readyz")
+    echo(
+        f"\nMetrics and health (up while the demo runs): {url}/metrics  {url}/healthz  {url}/readyz"
+    )

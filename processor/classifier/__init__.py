@@ -115,9 +115,30 @@ def _reason(event: DeliveryEvent, evidence: Evidence, policy: Policy, text: str 
                 Reason.DISCARDED, "status.discarded", "the MTA discarded the message on purpose"
             )
         return Found(Reason.DELIVERED, "status.delivered", "delivered")
-    return _before_any_recipient(
+    found = _before_any_recipient(
         event, evidence, text_or_code_reason(event, text, evidence, policy)
     )
+    return _after_the_recipient(event, evidence, found)
+
+
+def _after_the_recipient(event: DeliveryEvent, evidence: Evidence, found: Found) -> Found:
+    """Re-read a permanent refusal without a recognisable reason given after DATA.
+
+    A reply to DATA or to the end of the message data comes after the server accepted
+    the recipient at RCPT TO (RFC 5321 §3.3: a recipient it refused would have been
+    refused there). A bare "550 Rejected" at that stage refuses the message, not the
+    address: ``policy_rejected`` (soft), rule ``command.data``. A reason the wording
+    names (a mailbox that does not exist, after all) is left as it is.
+    """
+    if found.reason is not Reason.UNDETERMINED or evidence.failure_class != PERMANENT:
+        return found
+    if _command(event) not in ("DATA", "BDAT"):
+        return found
+    explained = (
+        f"{found.words} (undetermined), but the reply answered DATA, after the server "
+        "accepted the recipient (RFC 5321 §3.3): it refuses the message"
+    )
+    return Found(Reason.POLICY_REJECTED, "command.data", explained)
 
 
 _STAGE_REASONS: dict[str, tuple[Reason, str]] = {

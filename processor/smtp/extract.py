@@ -40,8 +40,15 @@ _REPLY_THEN_ENHANCED = re.compile(
 )
 # A reply code where a reply starts: text start, after "said:", "smtp;", or
 # "talk to me:" (Postfix), followed by a space, dash or the end.
+# Exim names the command a reply answered: "SMTP error from remote mail server after
+# RCPT TO:<bob@example.com>: 550 No such user", "... after end of data: 550 Rejected".
+_EXIM_AFTER = (
+    r"after (?:pipelined )?(?:(?:RCPT TO|MAIL FROM):<[^<>]{0,320}>[^:<>]{0,100}|end of data|"
+    r"DATA|initial connection|(?:EHLO|HELO) [^ :]{1,255}): ?"
+)
 _REPLY_AT_START = re.compile(
-    r"(?:^|said: ?|smtp; ?|SMTP; ?|to me: ?|reply: ?)([2-5][0-5][0-9])(?:[ \-]|$)"
+    r"(?:^|said: ?|smtp; ?|SMTP; ?|to me: ?|reply: ?|" + _EXIM_AFTER + r")"
+    r"([2-5][0-5][0-9])(?:[ \-]|$)"
 )
 # An enhanced code standing alone where a reply starts: text start, after
 # "#" (Exchange), ";" (DSN "smtp; 5.1.1"), or ":" ("said: 5.7.1"). Elsewhere a

@@ -220,17 +220,26 @@ def check_config_command(
 @click.argument("file", type=click.File("rb"))
 @click.option("--topic", "-t", required=True, help="Topic to publish to.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+@click.option(
+    "--whole-file",
+    is_flag=True,
+    help="Publish FILE as one message (a bounce email) instead of one message per line.",
+)
 @kafka_options
 def produce_command(
     *,
     file: Any,
     topic: str,
     progress: bool | None,
+    whole_file: bool,
     bootstrap_servers: str | None,
     kafka_config_file: Path | None,
     x_options: tuple[str, ...],
 ) -> None:
-    """Publish FILE (one event per line; '-' for stdin) to a topic, for backfills and trials."""
+    """Publish FILE (one event per line; '-' for stdin) to a topic, for backfills and trials.
+
+    With --whole-file the file is one message: a bounce email (RFC 5322 bytes) is one event.
+    """
     from processor.stream.tools import iter_lines, produce_lines
 
     kafka = _kafka(bootstrap_servers, x_options, kafka_config_file)
@@ -241,7 +250,8 @@ def produce_command(
         size = None
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        sent = produce_lines(kafka, topic, iter_lines(file), total_bytes=size, progress=show)
+        lines = [file.read()] if whole_file else iter_lines(file)
+        sent = produce_lines(kafka, topic, lines, total_bytes=size, progress=show)
     except StreamError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"produced {sent} messages to {topic}", err=True)
