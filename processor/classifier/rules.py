@@ -253,14 +253,6 @@ def code_tables() -> CodeTables:
 
 
 @cache
-def reason_descriptions() -> dict[Reason, str]:
-    """Reason -> one-sentence description (``data/reasons.toml``)."""
-    return {
-        _reason(k, "reasons.toml"): v["description"] for k, v in _read_toml("reasons.toml").items()
-    }
-
-
-@cache
 def hard_reasons() -> frozenset[Reason]:
     """Reasons whose permanent failures are hard bounces by default (``data/reasons.toml``)."""
     data = _read_toml("reasons.toml")

@@ -124,13 +124,17 @@ def _recipients(document: dict[str, Any]) -> list[str]:
             raise InvalidEventError("field 'recipients' must be a non-empty list of strings")
         if len(value) > _MAX_RECIPIENTS:
             raise InvalidEventError(f"field 'recipients' has more than {_MAX_RECIPIENTS} entries")
-        if not all(isinstance(item, str) and item for item in value):
+        # surrounding whitespace is a producer's slip, never part of an address (RFC 5321
+        # §4.1.2 has no space in a Mailbox outside a quoted local part): the record's key
+        # and a downstream suppression list must see the address itself
+        stripped = [item.strip() for item in value if isinstance(item, str)]
+        if len(stripped) != len(value) or not all(stripped):
             raise InvalidEventError("field 'recipients' must hold only non-empty strings")
-        return value
+        return stripped
     recipient = _text(document, "recipient")
-    if not recipient:
+    if not recipient or not recipient.strip():
         raise InvalidEventError("field 'recipient' must be a non-empty string")
-    return [recipient]
+    return [recipient.strip()]
 
 
 def parse_generic_event(document: dict[str, Any]) -> list[DeliveryEvent]:
