@@ -37,7 +37,6 @@ from typing import Any, NamedTuple
 import orjson
 
 from processor.assemble import (
-    CLASSIFIER_VERSION,
     EVENT_ID_HASH,
     MAX_DIAGNOSTIC_CHARS,
     SCHEMA_VERSION,
@@ -70,6 +69,7 @@ _CACHE_TEXT_LIMIT = 2_048
 _DELIVERED = frozenset({"sent", "deliverable"})
 
 _FIELDS = [f.name for f in dataclasses.fields(EnrichedRecord)]
+_new_record = object.__new__
 #: Record fields from ``delivery_status`` to ``explanation``: fixed by the outcome.
 _MIDDLE = _FIELDS[_FIELDS.index("delivery_status") : _FIELDS.index("diagnostic")]
 #: Record fields after ``diagnostic``: fixed too (``None`` for a log line, the version).
@@ -79,16 +79,16 @@ _TAIL = _FIELDS[_FIELDS.index("diagnostic") + 1 :]
 class _Outcome(NamedTuple):
     """What a record takes from its line's outcome, ready for both builders.
 
-    :param parts: ``delivery_status``, ``probe``, ``enhanced_status``,
-        ``enhanced_status_source``, ``reply_code``, ``smtp_command``, ``verdict``,
-        ``reason``, ``action``, ``rule_id``, ``explanation``.
+    :param values: a record's ``__dict__`` for the outcome: every field in the record's
+        order, those fixed by the outcome set (:data:`_MIDDLE`, :data:`_TAIL`, the schema
+        version and source format), the line's own ``None`` (filled per line on a copy).
     :param middle: JSON of the fields :data:`_MIDDLE`, from the comma before
         ``"delivery_status"`` to ``"diagnostic":``.
     :param tail: JSON of the fields :data:`_TAIL` and the closing brace.
     :param labels: the record's metric labels.
     """
 
-    parts: tuple[Any, ...]
+    values: dict[str, Any]
     middle: bytes
     tail: bytes
     labels: RecordLabels
@@ -98,20 +98,11 @@ def _outcome_of(record: EnrichedRecord) -> _Outcome:
     values = record.__dict__
     middle = orjson.dumps({name: values[name] for name in _MIDDLE})
     tail = orjson.dumps({name: values[name] for name in _TAIL})
+    fixed = dict.fromkeys(_FIELDS)
+    fixed.update(schema_version=SCHEMA_VERSION, source_format="postfix")
+    fixed.update((name, values[name]) for name in (*_MIDDLE, *_TAIL))
     return _Outcome(
-        (
-            record.delivery_status,
-            record.probe,
-            record.enhanced_status,
-            record.enhanced_status_source,
-            record.reply_code,
-            record.smtp_command,
-            record.verdict,
-            record.reason,
-            record.action,
-            record.rule_id,
-            record.explanation,
-        ),
+        fixed,
         b"," + middle[1:-1] + b',"diagnostic":',
         b"," + tail[1:],
         record_labels(record),
@@ -312,44 +303,30 @@ def enrich_common_line(
             return split
         (identity, event_time, to, orig_to, queue_id, host, program,
          relay, delay, dsn, text), outcome = split  # fmt: skip
-    (status, probe, enhanced_status, enhanced_source, reply_code, smtp_command,
-     verdict, reason, action, rule_id, explanation) = outcome.parts  # fmt: skip
     domain = to.rpartition("@")[2] if "@" in to else None
     digest = EVENT_ID_HASH.copy()
     digest.update(identity)
-    return EnrichedRecord(
-        SCHEMA_VERSION,
-        digest.hexdigest(),
-        "postfix",
-        event_time,
-        to,
-        domain.lower() if domain else None,
-        orig_to,
-        None,
-        queue_id,
-        host,
-        program,
-        relay,
-        float(delay),
-        status,
-        probe,
-        enhanced_status,
-        enhanced_source,
-        dsn,
-        reply_code,
-        smtp_command,
-        verdict,
-        reason,
-        action,
-        rule_id,
-        explanation,
-        text if text is None or len(text) <= MAX_DIAGNOSTIC_CHARS else bounded_diagnostic(text),
-        None,
-        None,
-        None,
-        None,
-        CLASSIFIER_VERSION,
+    # The record's __dict__ is the outcome's, copied, with the line's own fields set: half
+    # the instructions of EnrichedRecord(...) (whose 31st attribute makes CPython turn
+    # its inline attribute values into a dict anyway). Same fields, order, type and bytes.
+    values = outcome.values.copy()
+    values["event_id"] = digest.hexdigest()
+    values["event_time"] = event_time
+    values["recipient"] = to
+    values["recipient_domain"] = domain.lower() if domain else None
+    values["original_recipient"] = orig_to
+    values["queue_id"] = queue_id
+    values["mta_host"] = host
+    values["mta_daemon"] = program
+    values["relay"] = relay
+    values["delay_seconds"] = float(delay)
+    values["mta_dsn"] = dsn
+    values["diagnostic"] = (
+        text if text is None or len(text) <= MAX_DIAGNOSTIC_CHARS else bounded_diagnostic(text)
     )
+    record: EnrichedRecord = _new_record(EnrichedRecord)
+    record.__dict__ = values
+    return record
 
 
 def serialize_common_line(

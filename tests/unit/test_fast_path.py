@@ -28,6 +28,7 @@ from processor.fast_path import enrich_common_line, serialize_common_line
 from processor.model import EnrichedRecord
 from processor.parse import parse_payload
 from processor.record import record_key, record_labels, serialize
+from tests.unit.record_checks import assert_same_record
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 REFERENCE_TIME = 1_796_000_000.0  # 2026-11-29
@@ -67,6 +68,7 @@ def _assert_same(line: bytes, policy: Policy, zone: str | None = None) -> bool:
         return False
     (expected,) = _general(line, zone)
     assert fast == expected
+    assert_same_record(fast, expected)
     assert streamed == (record_key(expected), serialize(expected), record_labels(expected))
     return True
 

@@ -28,6 +28,7 @@ from processor.fast_path import enrich_common_line, serialize_common_line
 from processor.model import EnrichedRecord
 from processor.parse import parse_payload, single_line
 from processor.record import record_key, record_labels, serialize
+from tests.unit.record_checks import assert_same_record
 
 REFERENCE_TIME = 1_796_000_000.0  # 2026-11-29
 
@@ -62,6 +63,7 @@ def _same(payload: bytes, policy: Policy, zone: str | None) -> bool:
         "the fast path took a payload the general path does not read as one record"
     )
     assert fast == expected
+    assert_same_record(fast, expected)
     assert streamed == (record_key(expected), serialize(expected), record_labels(expected))
     return True
 
