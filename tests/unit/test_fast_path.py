@@ -85,10 +85,31 @@ def test_fixture_lines_exist_and_most_take_the_fast_path() -> None:
 )
 def test_fixture_line_same_on_miss_and_on_hit(line: bytes) -> None:
     policy = _fresh_policy()
-    if _assert_same(line, policy):  # first sight: the general path decides, outcome cached
+    # first sight (enrich_common_line, then serialize_common_line): the general path
+    # decides, the outcome is cached
+    if _assert_same(line, policy):
         assert len(policy.outcomes) == 1
         assert _assert_same(line, policy)  # second sight: built from the cached outcome
         assert len(policy.outcomes) == 1
+
+
+def test_an_outcome_is_cached_the_second_time_its_key_is_seen() -> None:
+    policy = _fresh_policy()
+    records = []
+    for n in range(3):
+        line = (
+            f"Nov 29 10:00:0{n} mx1 postfix/smtp[7]: 4F3C2A1B9{n}: to=<u{n}@example.com>, "
+            "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.7.26, "
+            "status=bounced (host mx.example.com[192.0.2.1] said: 550 5.7.26 Unauthenticated "
+            "email is not accepted (in reply to end of DATA command))"
+        ).encode()
+        records.append((enrich_common_line(line, policy, REFERENCE_TIME), _general(line)))
+        # seen once: the key alone; twice: its outcome, which the third line is built from
+        assert [outcome is None for outcome in policy.outcomes.values()] == [n == 0]
+    for fast, (expected,) in records:
+        assert fast == expected
+        assert fast is not None
+        assert_same_record(fast, expected)
 
 
 def test_one_reply_to_many_recipients_is_one_outcome() -> None:
