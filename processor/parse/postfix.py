@@ -69,23 +69,24 @@ _MAX_QUEUE_ID = 32
 # when it starts with both ("250 2.0.0 Ok: queued as ..."). "NOQUEUE" is not a queue
 # ID (smtpd's rejections before a queue file exists): such a line is not a delivery.
 #
-# Written for the speed of ``re`` (30% fewer instructions per match than the plain
+# Written for the speed of ``re`` (a third fewer instructions per match than the plain
 # form, which ``tests/unit/test_fast_regex.py`` keeps and proves it equal to):
 # - a field followed by a delimiter its class excludes is possessive (``{m,n}+``):
 #   giving characters back could never let the delimiter match, so the same lines
 #   match, and ``re`` keeps no backtracking state for it;
+# - a fixed count of one class is spelt out (``[0-9][0-9]``, not ``[0-9]{2}``: no repeat);
 # - an optional part is ``(?:X|)`` rather than ``(?:X)?``: both try X first, then
 #   nothing, but ``re`` runs ``?`` over a group as a general repeat (a context
 #   and a copy of all 15 group marks per attempt), and the alternation as a branch.
 _DELIVERY_MESSAGE = (
     r"(?!NOQUEUE:)([0-9A-Za-z]{5,32}+): to=<([^<>]{0,512}+)>, (?:orig_to=<([^<>]{0,512}+)>, |)"
-    r"relay=([^ ,<][^ ,]{0,511}+), (?:conn_use=[0-9]{1,6}, |)"
-    r"delay=([0-9]{1,10}(?:\.[0-9]{1,9}|)), "
+    r"relay=([^ ,<][^ ,]{0,511}+), (?:conn_use=[0-9]{1,6}+, |)"
+    r"delay=([0-9]{1,10}+(?:\.[0-9]{1,9}+|)), "
     r"delays=([0-9./]{1,64}+), dsn=([0-9.]{5,11}+), status=([A-Za-z]{1,16}+)"
-    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}\.[0-9]{1,3}) |).*)\)|)\Z"
+    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}+\.[0-9]{1,3}+) |).*)\)|)\Z"
 )
 FAST_DELIVERY = re.compile(
-    r"([A-Z][a-z]{2} {1,2}[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6}|)) "
+    r"([A-Z][a-z][a-z] {1,2}+[0-9]{1,2}+ [0-9][0-9]:[0-9][0-9]:[0-9][0-9](?:\.[0-9]{1,6}+|)) "
     r"([^ ]{1,255}+) "
     r"(postfix[^ \[\]:/]{0,64}+/(?:[^ \[\]:/]{1,64}+/|)([a-z]{1,16}+))\[[0-9]{1,10}+\]: "
     + _DELIVERY_MESSAGE,
