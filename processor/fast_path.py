@@ -53,6 +53,7 @@ from processor.parse.postfix import (
     daemon_of,
     event_from_fast_match,
     event_from_message_match,
+    fast_fields_refused,
     stamp_time,
 )
 from processor.parse.syslog import SyslogLine
@@ -139,11 +140,15 @@ def _look_up(
     """Match ``line`` and find its outcome: (line fields, outcome), or the general path's
     record when the outcome was not cached yet, or ``None`` for another shape."""
     found = FAST_DELIVERY.match(line.decode("utf-8", "replace"))
+    if found is not None:
+        groups = found.groups()
+        (stamp, host, program, daemon, queue_id, to, orig_to,
+         relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+        # fast_fields_refused(to, orig_to, relay), inlined: such a match counts as none
+        if "<" in to or " " in relay or (orig_to is not None and "<" in orig_to):
+            found = None
     if found is None:
         return _look_up_split(line, policy, reference_time, zone) if _STATUS_FIELD in line else None
-    groups = found.groups()
-    (stamp, host, program, daemon, queue_id, to, orig_to,
-     relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
     # Inline rather than _outcome_for(): this is the hot path (a call costs ~3% here).
     try:  # free in CPython 3.11+ unless raised
         key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
@@ -192,6 +197,8 @@ def _outcome_for(
     """The outcome of a matched delivery message (:data:`FAST_DELIVERY_MESSAGE` groups)."""
     (queue_id, to, orig_to, relay, delay, _delays, dsn, status_word, text,
      reply, enhanced) = groups  # fmt: skip
+    if fast_fields_refused(to, orig_to, relay):
+        return None
     try:
         key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
         outcome = policy.outcomes.get(key) if key is not None else None
@@ -284,6 +291,10 @@ def enrich_common_line(
         groups = found.groups()
         (stamp, host, program, daemon, queue_id, to, orig_to,
          relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+        # fast_fields_refused(to, orig_to, relay), inlined: such a match counts as none
+        if "<" in to or " " in relay or (orig_to is not None and "<" in orig_to):
+            found = None
+    if found is not None:
         try:  # free in CPython 3.11+ unless raised
             if reply is not None and status_word in _DELIVERED and " " not in to and not orig_to:
                 key: tuple[object, ...] | None = (

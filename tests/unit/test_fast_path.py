@@ -364,6 +364,21 @@ def test_wrapped_corpus_lines_same_on_both_paths(how: str) -> None:
         b"to=<a@example.com>, relay=none, delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
         b"2026-11-29T10:00:01Z mx1 postfix/smtp[1]: NOQUEUE: to=<a@example.com>, relay=none, "
         b"delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
+        # fields the fast regexes read but postfix.fast_fields_refused refuses, in each
+        # prefix (the RFC 3164 regex, and the message regex behind a split prefix)
+        *(
+            prefix + b"4F3C2A1B9D: " + fields + b", delay=1, delays=0/0/0/1, dsn=5.4.4, "
+            b"status=bounced (x)"
+            for prefix in (
+                b"Nov 29 10:00:01 mx1 postfix/smtp[1]: ",
+                b"<22>1 2026-11-29T10:00:01Z mx1 postfix/smtp 1 - - ",
+            )
+            for fields in (
+                b"to=<a<b@example.com>, relay=none",
+                b"to=<a@example.com>, orig_to=<b<c@example.com>, relay=none",
+                b"to=<a@example.com>, relay=mx.example.com[192.0.2.1]:25 x",
+            )
+        ),
     ],
     ids=[
         "leading-space",
@@ -372,10 +387,25 @@ def test_wrapped_corpus_lines_same_on_both_paths(how: str) -> None:
         "two-lines-in-a-record",
         "cri-partial",
         "noqueue",
+        *(
+            f"{prefix}-{field}"
+            for prefix in ("rfc3164", "rfc5424")
+            for field in ("to-with-lt", "orig-to-with-lt", "relay-with-space")
+        ),
     ],
 )
 def test_payloads_the_fast_path_leaves_to_the_general_path(payload: bytes) -> None:
     policy = _fresh_policy()
+    common = (
+        b"Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<a@example.com>, relay=none, "
+        b"delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)"
+    )
     assert enrich_common_line(payload, policy, REFERENCE_TIME) is None
     assert serialize_common_line(payload, policy, REFERENCE_TIME) is None
     assert policy.outcomes == {}
+    for _ in range(2):  # the outcome these payloads would share is cached: left all the same
+        assert enrich_common_line(common, policy, REFERENCE_TIME) is not None
+    cached = dict(policy.outcomes)
+    assert enrich_common_line(payload, policy, REFERENCE_TIME) is None
+    assert serialize_common_line(payload, policy, REFERENCE_TIME) is None
+    assert policy.outcomes == cached
