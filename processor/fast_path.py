@@ -62,9 +62,10 @@ from processor.smtp.extract import extract_codes, extract_smtp_command
 
 __all__ = ["enrich_common_line", "serialize_common_line"]
 
-#: Outcomes kept per policy; the whole cache is dropped when full. A relay's log has a few
-#: dozen common outcomes (re-learnt at once) and a tail of unique replies (provider session
-#: IDs in the text); 4,096 entries of at most ~5 KB bound the memory to about 20 MB.
+#: Keys kept per policy. A relay's log has a few dozen common outcomes and a tail of unique
+#: replies (provider session IDs in the text), each seen once (kept as a key alone): when
+#: full, those are dropped, and everything if the outcomes alone fill it (re-learnt at
+#: once). 4,096 entries of at most ~5 KB bound the memory to about 20 MB.
 _CACHE_LIMIT = 4_096
 _CACHE_TEXT_LIMIT = 2_048
 _DELIVERED = frozenset({"sent", "deliverable"})
@@ -257,9 +258,17 @@ def _first_of_its_kind(
             cache[key] = _outcome_of(record)
         else:
             if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
+                _make_room(cache)
             cache[key] = None
     return record
+
+
+def _make_room(cache: dict[Any, _Outcome | None]) -> None:
+    """Drop the keys seen once from a full outcome cache; all of it if that frees too little."""
+    outcomes = {key: outcome for key, outcome in cache.items() if outcome is not None}
+    cache.clear()
+    if len(outcomes) < _CACHE_LIMIT // 2:
+        cache.update(outcomes)
 
 
 def enrich_common_line(

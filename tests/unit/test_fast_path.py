@@ -21,6 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from processor import fast_path
 from processor.assemble import enrich_event
 from processor.classifier.policy import Policy, default_policy
 from processor.enrich import enrich_payload
@@ -110,6 +111,31 @@ def test_an_outcome_is_cached_the_second_time_its_key_is_seen() -> None:
         assert fast == expected
         assert fast is not None
         assert_same_record(fast, expected)
+
+
+def test_a_full_cache_drops_the_keys_seen_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_path, "_CACHE_LIMIT", 8)
+    policy = _fresh_policy()
+
+    def line(n: int, reply: str) -> bytes:
+        return (
+            f"Nov 29 10:00:{n % 60:02d} mx1 postfix/smtp[7]: 4F3C2A{n:04d}: to=<u{n}@example.com>, "
+            "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, "
+            f"status=bounced (host mx.example.com[192.0.2.1] said: {reply})"
+        ).encode()
+
+    for n in range(2):  # a common outcome, cached on its second sight
+        enrich_common_line(line(n, "550 5.1.1 User unknown"), policy, REFERENCE_TIME)
+    for n in range(2, 40):  # replies with a unique session ID, each seen once
+        unique = line(n, f"550 5.1.1 User unknown [session {n:08x}]")
+        fast = enrich_common_line(unique, policy, REFERENCE_TIME)
+        assert fast is not None
+        assert fast == _general(unique)[0]
+        assert len(policy.outcomes) <= 8
+        outcomes = [outcome for outcome in policy.outcomes.values() if outcome is not None]
+        assert len(outcomes) == 1  # the common outcome outlives the tail of unique replies
+    for n in range(40, 44):  # and still serves its lines from the cache
+        assert _assert_same(line(n, "550 5.1.1 User unknown"), policy)
 
 
 def test_one_reply_to_many_recipients_is_one_outcome() -> None:
