@@ -49,7 +49,9 @@ def _instructions(count: int, total: int, valgrind: str) -> int:
         out = Path(folder) / "callgrind.out"
         command = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}"]
         command += [sys.executable, __file__, "--measure", str(count), "--lines", str(total)]
-        subprocess.run(command, check=True, capture_output=True, env=os.environ.copy())
+        # one hash seed for both runs: dict and set layouts (so their work) depend on it
+        environment = {"PYTHONHASHSEED": "0", **os.environ}
+        subprocess.run(command, check=True, capture_output=True, env=environment)
         found = _TOTALS.search(out.read_bytes())
     if found is None:
         raise RuntimeError("callgrind wrote no instruction total")

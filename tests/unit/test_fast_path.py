@@ -138,6 +138,31 @@ def test_a_full_cache_drops_the_keys_seen_once(monkeypatch: pytest.MonkeyPatch) 
         assert _assert_same(line(n, "550 5.1.1 User unknown"), policy)
 
 
+def test_the_same_stamp_read_against_another_reference_or_zone() -> None:
+    """Consecutive lines with one stamp, each read as the general path reads it, whatever
+    the reference time or zone (the fast path memoises the last stamp it read)."""
+    line = (
+        b"Dec 31 23:30:00 mx1 postfix/smtp[7]: 4F3C2A1B9D: to=<a@example.com>, relay=none, "
+        b"delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)"
+    )
+    policy = _fresh_policy()
+    times = set()
+    # 2026-12-31 12:00 and 2027-01-01 12:00 UTC: the year-less stamp is read in 2026 both
+    # times; 2027-12-31 23:00: in 2027
+    zones = (None, "Europe/Paris", None, "America/New_York")
+    references = (1_798_718_400.0, 1_798_804_800.0, 1_830_294_000.0)
+    # zone by zone, then reference by reference: each change alone, from one line to the next
+    pairs = [(zone, time) for zone in zones for time in references]
+    pairs += [(zone, time) for time in references for zone in zones]
+    for zone, reference_time in pairs:
+        (event,) = parse_payload(line, reference_time, source_timezone=zone).events
+        expected = enrich_event(event, _fresh_policy())
+        for _ in range(3):  # the outcome cached, and the same stamp again
+            assert enrich_common_line(line, policy, reference_time, zone) == expected
+        times.add(expected.event_time)
+    assert len(times) == 6  # two years by three zones
+
+
 def test_one_reply_to_many_recipients_is_one_outcome() -> None:
     policy = _fresh_policy()
     for n in range(20):
