@@ -74,6 +74,13 @@ def _assert_same(line: bytes, policy: Policy, zone: str | None = None) -> bool:
     return True
 
 
+def test_the_record_type_can_be_built_from_its_dict() -> None:
+    """The fast path sets a record's ``__dict__`` and skips ``__init__``: that is only the
+    same record while the type has no slots and nothing runs after ``__init__``."""
+    assert "__slots__" not in vars(EnrichedRecord)
+    assert not hasattr(EnrichedRecord, "__post_init__")
+
+
 def test_fixture_lines_exist_and_most_take_the_fast_path() -> None:
     policy = _fresh_policy()
     taken = [line for line in FIXTURE_LINES if enrich_common_line(line, policy, REFERENCE_TIME)]
