@@ -18,7 +18,7 @@ from processor.classifier.policy import Policy, default_policy
 from processor.errors import InternalError, PayloadError, PayloadTooLargeError
 from processor.fast_path import enrich_common_line
 from processor.model import DeliveryEvent, EnrichedRecord
-from processor.parse import LineError, parse_payload, single_line
+from processor.parse import LineError, parse_payload
 from processor.parse.stamps import reference_or_now
 
 __all__ = [
@@ -44,6 +44,14 @@ class PayloadResult:
     records: list[EnrichedRecord] = field(default_factory=list)
     skipped: int = 0
     errors: list[LineError] = field(default_factory=list)
+
+
+_new_result = object.__new__
+_LF = ord("\n")  # `int in bytes` is a memchr, several times faster than `b"\n" in`
+_CR = ord("\r")
+#: The last second :func:`processor.parse.stamps.reference_or_now` accepts (9999-12-31
+#: 23:59:59 UTC): a reference time from 0 to this is used as given.
+_LAST_REFERENCE_TIME = 253_402_300_799
 
 
 def enrich_payload(
@@ -77,12 +85,21 @@ def enrich_payload(
         )
     if policy is None:
         policy = default_policy()
-    reference_time = reference_or_now(reference_time)
-    line = single_line(raw)
-    if line is not None:  # the common case: one log line (the fast path checks its shape)
+    # A call saved per payload (~1%): a time within this range is returned as given.
+    if reference_time is None or not 0 <= reference_time <= _LAST_REFERENCE_TIME:
+        reference_time = reference_or_now(reference_time)
+    # The common case: one log line (the fast path checks its shape). This is
+    # processor.parse.single_line(raw) inlined, a call saved per payload (~1%).
+    line = raw.rstrip(b"\r ") if _LF not in raw else None
+    if line is not None and _CR not in line:
         record = enrich_common_line(line, policy, reference_time, source_timezone)
         if record is not None:
-            return PayloadResult([record], 0, [])
+            # Filled without the dataclass __init__ (a Python frame): ~2% of a common line.
+            result = _new_result(PayloadResult)
+            result.records = [record]
+            result.skipped = 0
+            result.errors = []
+            return result
     parsed = parse_payload(raw, reference_time, source_timezone=source_timezone)
     try:
         records = [enrich_event(event, policy) for event in parsed.events]

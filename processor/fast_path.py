@@ -23,10 +23,10 @@ The cache key is everything the classification reads (``processor.classifier``):
   recipient masked (:func:`processor.classifier.classification_text`), so one
   reply to many recipients shares one entry.
 
-On a miss the line goes through the general path (:func:`processor.assemble.enrich_event`)
-and the line-independent parts of its record are stored. ``tests/unit/test_fast_path.py``
-checks that the paths give the same record and the same bytes for every line of the
-fixture tables and for generated lines.
+On a miss the line goes through the general path (:func:`processor.assemble.enrich_event`);
+the second time a key is seen, the line-independent parts of its record are stored.
+``tests/unit/test_fast_path.py`` checks that the paths give the same record and the same
+bytes for every line of the fixture tables and for generated lines.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from typing import Any, NamedTuple
 import orjson
 
 from processor.assemble import (
-    CLASSIFIER_VERSION,
     EVENT_ID_HASH,
     MAX_DIAGNOSTIC_CHARS,
     SCHEMA_VERSION,
@@ -54,6 +53,7 @@ from processor.parse.postfix import (
     daemon_of,
     event_from_fast_match,
     event_from_message_match,
+    fast_fields_refused,
     stamp_time,
 )
 from processor.parse.syslog import SyslogLine
@@ -62,14 +62,16 @@ from processor.smtp.extract import extract_codes, extract_smtp_command
 
 __all__ = ["enrich_common_line", "serialize_common_line"]
 
-#: Outcomes kept per policy; the whole cache is dropped when full. A relay's log has a few
-#: dozen common outcomes (re-learnt at once) and a tail of unique replies (provider session
-#: IDs in the text); 4,096 entries of at most ~5 KB bound the memory to about 20 MB.
+#: Keys kept per policy. A relay's log has a few dozen common outcomes and a tail of unique
+#: replies (provider session IDs in the text), each seen once (kept as a key alone): when
+#: full, those are dropped, and everything if the outcomes alone fill it (re-learnt at
+#: once). 4,096 entries of at most ~5 KB bound the memory to about 20 MB.
 _CACHE_LIMIT = 4_096
 _CACHE_TEXT_LIMIT = 2_048
 _DELIVERED = frozenset({"sent", "deliverable"})
 
 _FIELDS = [f.name for f in dataclasses.fields(EnrichedRecord)]
+_new_record = object.__new__
 #: Record fields from ``delivery_status`` to ``explanation``: fixed by the outcome.
 _MIDDLE = _FIELDS[_FIELDS.index("delivery_status") : _FIELDS.index("diagnostic")]
 #: Record fields after ``diagnostic``: fixed too (``None`` for a log line, the version).
@@ -79,16 +81,16 @@ _TAIL = _FIELDS[_FIELDS.index("diagnostic") + 1 :]
 class _Outcome(NamedTuple):
     """What a record takes from its line's outcome, ready for both builders.
 
-    :param parts: ``delivery_status``, ``probe``, ``enhanced_status``,
-        ``enhanced_status_source``, ``reply_code``, ``smtp_command``, ``verdict``,
-        ``reason``, ``action``, ``rule_id``, ``explanation``.
+    :param values: a record's ``__dict__`` for the outcome: every field in the record's
+        order, those fixed by the outcome set (:data:`_MIDDLE`, :data:`_TAIL`, the schema
+        version and source format), the line's own ``None`` (filled per line on a copy).
     :param middle: JSON of the fields :data:`_MIDDLE`, from the comma before
         ``"delivery_status"`` to ``"diagnostic":``.
     :param tail: JSON of the fields :data:`_TAIL` and the closing brace.
     :param labels: the record's metric labels.
     """
 
-    parts: tuple[Any, ...]
+    values: dict[str, Any]
     middle: bytes
     tail: bytes
     labels: RecordLabels
@@ -98,20 +100,11 @@ def _outcome_of(record: EnrichedRecord) -> _Outcome:
     values = record.__dict__
     middle = orjson.dumps({name: values[name] for name in _MIDDLE})
     tail = orjson.dumps({name: values[name] for name in _TAIL})
+    fixed = dict.fromkeys(_FIELDS)
+    fixed.update(schema_version=SCHEMA_VERSION, source_format="postfix")
+    fixed.update((name, values[name]) for name in (*_MIDDLE, *_TAIL))
     return _Outcome(
-        (
-            record.delivery_status,
-            record.probe,
-            record.enhanced_status,
-            record.enhanced_status_source,
-            record.reply_code,
-            record.smtp_command,
-            record.verdict,
-            record.reason,
-            record.action,
-            record.rule_id,
-            record.explanation,
-        ),
+        fixed,
         b"," + middle[1:-1] + b',"diagnostic":',
         b"," + tail[1:],
         record_labels(record),
@@ -140,6 +133,9 @@ _LineFields = tuple[
 ]
 _Found = tuple[_LineFields, _Outcome]
 _STATUS_FIELD = b", status="
+#: The last RFC 3164 stamp :func:`enrich_common_line` read: (stamp, reference second, zone,
+#: RFC 3339 time). Replaced whole (one reference store), so threads never see a mix.
+_LAST_STAMP: list[tuple[str, int, str | None, str | None]] = [("", -1, None, None)]
 
 
 def _look_up(
@@ -148,11 +144,15 @@ def _look_up(
     """Match ``line`` and find its outcome: (line fields, outcome), or the general path's
     record when the outcome was not cached yet, or ``None`` for another shape."""
     found = FAST_DELIVERY.match(line.decode("utf-8", "replace"))
+    if found is not None:
+        groups = found.groups()
+        (stamp, host, program, daemon, queue_id, to, orig_to,
+         relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+        # fast_fields_refused(to, orig_to, relay), inlined: such a match counts as none
+        if "<" in to or " " in relay or (orig_to is not None and "<" in orig_to):
+            found = None
     if found is None:
         return _look_up_split(line, policy, reference_time, zone) if _STATUS_FIELD in line else None
-    groups = found.groups()
-    (stamp, host, program, daemon, queue_id, to, orig_to,
-     relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
     # Inline rather than _outcome_for(): this is the hot path (a call costs ~3% here).
     try:  # free in CPython 3.11+ unless raised
         key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
@@ -201,6 +201,8 @@ def _outcome_for(
     """The outcome of a matched delivery message (:data:`FAST_DELIVERY_MESSAGE` groups)."""
     (queue_id, to, orig_to, relay, delay, _delays, dsn, status_word, text,
      reply, enhanced) = groups  # fmt: skip
+    if fast_fields_refused(to, orig_to, relay):
+        return None
     try:
         key = _key(status_word, daemon, dsn, text, to, orig_to, reply, enhanced)
         outcome = policy.outcomes.get(key) if key is not None else None
@@ -230,26 +232,46 @@ def _key(
         # for it, and masking cannot touch them (an address without a space cannot
         # overlap the "250 2.0.0 " the text starts with).
         assert text is not None
-        command = (
-            extract_smtp_command(mask_addresses(text, to, orig_to))
-            if "in reply to " in text
-            else None
-        )
+        command = _delivered_command(text, to) if "in reply to " in text else None
         return (status_word, daemon, dsn, reply, enhanced, command)
     return _outcome_key(status_word, daemon, dsn, text, to, orig_to)
+
+
+def _delivered_command(text: str, to: str) -> str | None:
+    """The SMTP command of a delivered line's text, read as the classifier reads it
+    (masked; the line has no ``orig_to=``)."""
+    return extract_smtp_command(mask_addresses(text, to))
 
 
 def _first_of_its_kind(
     event: DeliveryEvent, policy: Policy, key: tuple[object, ...] | None
 ) -> EnrichedRecord:
-    """Take the general path for a line whose outcome is not cached yet; cache it."""
+    """Take the general path for a line whose outcome is not cached yet.
+
+    The outcome is cached the second time its key is seen; the first time, the key is
+    kept with ``None``. A reply quoting a provider's session ID is seen once (~3% of a
+    relay's lines), and its outcome would cost more than its record (~70,000
+    instructions, orjson and labels included): a common outcome pays one more general
+    path, once.
+    """
     record = enrich_event(event, policy)
     if key is not None:
         cache = policy.outcomes
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = _outcome_of(record)
+        if key in cache:
+            cache[key] = _outcome_of(record)
+        else:
+            if len(cache) >= _CACHE_LIMIT:
+                _make_room(cache)
+            cache[key] = None
     return record
+
+
+def _make_room(cache: dict[Any, _Outcome | None]) -> None:
+    """Drop the keys seen once from a full outcome cache; all of it if that frees too little."""
+    outcomes = {key: outcome for key, outcome in cache.items() if outcome is not None}
+    cache.clear()
+    if len(outcomes) < _CACHE_LIMIT // 2:
+        cache.update(outcomes)
 
 
 def enrich_common_line(
@@ -272,49 +294,81 @@ def enrich_common_line(
         out of the calendar's range) gives ``None`` too, not an exception: the general
         path reports it as a line error.
     """
-    found = _look_up(line, policy, reference_time, source_timezone)
-    if found is None or isinstance(found, EnrichedRecord):
-        return found
-    (identity, event_time, to, orig_to, queue_id, host, program,
-     relay, delay, dsn, text), outcome = found  # fmt: skip
-    (status, probe, enhanced_status, enhanced_source, reply_code, smtp_command,
-     verdict, reason, action, rule_id, explanation) = outcome[0]  # fmt: skip
+    # The RFC 3164 case (most of a relay's log) is matched, looked up and built in this
+    # one frame: it is :func:`_look_up` inlined, with its ``_key`` for a delivered line,
+    # because each call and tuple pack here costs 1-3% of the line (README "Performance").
+    found = FAST_DELIVERY.match(line.decode("utf-8", "replace"))
+    if found is not None:
+        identity = line
+        groups = found.groups()
+        (stamp, host, program, daemon, queue_id, to, orig_to,
+         relay, delay, _delays, dsn, status_word, text, reply, enhanced) = groups  # fmt: skip
+        # fast_fields_refused(to, orig_to, relay), inlined: such a match counts as none
+        if "<" in to or " " in relay or (orig_to is not None and "<" in orig_to):
+            found = None
+    if found is not None:
+        try:  # free in CPython 3.11+ unless raised
+            if reply is not None and status_word in _DELIVERED and " " not in to and not orig_to:
+                key: tuple[object, ...] | None = (
+                    status_word,
+                    daemon,
+                    dsn,
+                    reply,
+                    enhanced,
+                    _delivered_command(text, to) if "in reply to " in text else None,
+                )
+            else:
+                key = _outcome_key(status_word, daemon, dsn, text, to, orig_to)
+            outcome = policy.outcomes.get(key) if key is not None else None
+            if outcome is None:
+                event = event_from_fast_match(groups, line, reference_time, source_timezone)
+                return None if event is None else _first_of_its_kind(event, policy, key)
+            # stamp_time(stamp, second, zone), memoised for the last stamp read: consecutive
+            # lines share their second, and a cached call costs ~2,300 instructions (its
+            # LRU key, hash and relinking), a fifth of that here.
+            second = int(reference_time)
+            last = _LAST_STAMP[0]
+            if stamp == last[0] and second == last[1] and source_timezone == last[2]:
+                event_time = last[3]
+            else:
+                event_time = stamp_time(stamp, second, source_timezone)
+                _LAST_STAMP[0] = (stamp, second, source_timezone, event_time)
+        except Exception:  # e.g. a reference time out of range: the general path reports it
+            return None
+    else:
+        split = (
+            _look_up_split(line, policy, reference_time, source_timezone)
+            if _STATUS_FIELD in line
+            else None
+        )
+        if split is None or isinstance(split, EnrichedRecord):
+            return split
+        (identity, event_time, to, orig_to, queue_id, host, program,
+         relay, delay, dsn, text), outcome = split  # fmt: skip
     domain = to.rpartition("@")[2] if "@" in to else None
     digest = EVENT_ID_HASH.copy()
     digest.update(identity)
-    return EnrichedRecord(
-        SCHEMA_VERSION,
-        digest.hexdigest(),
-        "postfix",
-        event_time,
-        to,
-        domain.lower() if domain else None,
-        orig_to,
-        None,
-        queue_id,
-        host,
-        program,
-        relay,
-        float(delay),
-        status,
-        probe,
-        enhanced_status,
-        enhanced_source,
-        dsn,
-        reply_code,
-        smtp_command,
-        verdict,
-        reason,
-        action,
-        rule_id,
-        explanation,
-        text if text is None or len(text) <= MAX_DIAGNOSTIC_CHARS else bounded_diagnostic(text),
-        None,
-        None,
-        None,
-        None,
-        CLASSIFIER_VERSION,
+    # The record's __dict__ is the outcome's, copied, with the line's own fields set: half
+    # the instructions of EnrichedRecord(...) (whose 31st attribute makes CPython turn
+    # its inline attribute values into a dict anyway). Same fields, order, type and bytes.
+    values = outcome.values.copy()
+    values["event_id"] = digest.hexdigest()
+    values["event_time"] = event_time
+    values["recipient"] = to
+    values["recipient_domain"] = domain.lower() if domain else None
+    values["original_recipient"] = orig_to
+    values["queue_id"] = queue_id
+    values["mta_host"] = host
+    values["mta_daemon"] = program
+    values["relay"] = relay
+    values["delay_seconds"] = float(delay)
+    values["mta_dsn"] = dsn
+    values["diagnostic"] = (
+        text if text is None or len(text) <= MAX_DIAGNOSTIC_CHARS else bounded_diagnostic(text)
     )
+    record: EnrichedRecord = _new_record(EnrichedRecord)
+    record.__dict__ = values
+    return record
 
 
 def serialize_common_line(

@@ -247,7 +247,10 @@ class EnrichedRecord:
     """The output record: one per recipient per delivery event.
 
     Serialised by :func:`processor.record.serialize`; the JSON contract is
-    ``processor/schemas/enriched-record.v1.json``.
+    ``processor/schemas/enriched-record.v1.json``. The fast path
+    (:mod:`processor.fast_path`) builds most records without ``__init__``, by setting
+    ``__dict__`` (all fields, in this order): keep this class free of ``__slots__`` and
+    ``__post_init__``.
     """
 
     schema_version: int

@@ -32,6 +32,7 @@ __all__ = [
     "NOT_DELIVERY",
     "event_from_fast_match",
     "event_from_message_match",
+    "fast_fields_refused",
     "parse_delivery_line_fast",
     "parse_postfix_message",
     "stamp_time",
@@ -68,16 +69,33 @@ _MAX_QUEUE_ID = 32
 # delay, delays, dsn, status, text, and the text's leading reply and enhanced codes
 # when it starts with both ("250 2.0.0 Ok: queued as ..."). "NOQUEUE" is not a queue
 # ID (smtpd's rejections before a queue file exists): such a line is not a delivery.
+#
+# Written for the speed of ``re`` (a third fewer instructions per match than the plain
+# form, which ``tests/unit/test_fast_regex.py`` keeps and proves it equal to):
+# - a field followed by a delimiter its class excludes is possessive (``{m,n}+``):
+#   giving characters back could never let the delimiter match, so the same lines
+#   match, and ``re`` keeps no backtracking state for it;
+# - ``to``, ``orig_to`` and ``relay`` exclude only the delimiter that ends them
+#   (``[^>]``, ``[^,]``): ``re`` scans a class of one excluded character in a tight
+#   loop, 4-5 times faster than ``[^<>]`` or ``[^ ,]`` (a fifth of the match). So the
+#   regex alone accepts more: an address with a "<", a relay with a space. Every user
+#   refuses such a match (:func:`fast_fields_refused`), which leaves exactly the lines
+#   the plain form matches, with the same groups;
+# - a fixed count of one class is spelt out (``[0-9][0-9]``, not ``[0-9]{2}``: no repeat);
+# - an optional part is ``(?:X|)`` rather than ``(?:X)?``: both try X first, then
+#   nothing, but ``re`` runs ``?`` over a group as a general repeat (a context
+#   and a copy of all 15 group marks per attempt), and the alternation as a branch.
 _DELIVERY_MESSAGE = (
-    r"(?!NOQUEUE:)([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"
-    r"relay=([^ ,<][^ ,]{0,511}), (?:conn_use=[0-9]{1,6}, )?delay=([0-9]{1,10}(?:\.[0-9]{1,9})?), "
-    r"delays=([0-9./]{1,64}), dsn=([0-9.]{5,11}), status=([A-Za-z]{1,16})"
-    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}\.[0-9]{1,3}) )?.*)\))?\Z"
+    r"(?!NOQUEUE:)([0-9A-Za-z]{5,32}+): to=<([^>]{0,512}+)>, (?:orig_to=<([^>]{0,512}+)>, |)"
+    r"relay=([^ ,<][^,]{0,511}+), (?:conn_use=[0-9]{1,6}+, |)"
+    r"delay=([0-9]{1,10}+(?:\.[0-9]{1,9}+|)), "
+    r"delays=([0-9./]{1,64}+), dsn=([0-9.]{5,11}+), status=([A-Za-z]{1,16}+)"
+    r"(?: \(((?:([2-5][0-5][0-9]) ([245]\.[0-9]{1,3}+\.[0-9]{1,3}+) |).*)\)|)\Z"
 )
 FAST_DELIVERY = re.compile(
-    r"([A-Z][a-z]{2} {1,2}[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?) "
-    r"([^ ]{1,255}) "
-    r"(postfix[^ \[\]:/]{0,64}/(?:[^ \[\]:/]{1,64}/)?([a-z]{1,16}))\[[0-9]{1,10}\]: "
+    r"([A-Z][a-z][a-z] {1,2}+[0-9]{1,2}+ [0-9][0-9]:[0-9][0-9]:[0-9][0-9](?:\.[0-9]{1,6}+|)) "
+    r"([^ ]{1,255}+) "
+    r"(postfix[^ \[\]:/]{0,64}+/(?:[^ \[\]:/]{1,64}+/|)([a-z]{1,16}+))\[[0-9]{1,10}+\]: "
     + _DELIVERY_MESSAGE,
     re.DOTALL,
 )
@@ -86,6 +104,17 @@ FAST_DELIVERY = re.compile(
 #: shipper records). Groups: queue ID, to, orig_to, relay, delay, delays, dsn, status,
 #: text, and the text's leading reply and enhanced codes.
 FAST_DELIVERY_MESSAGE = re.compile(_DELIVERY_MESSAGE, re.DOTALL)
+
+
+def fast_fields_refused(to: str, orig_to: str | None, relay: str) -> bool:
+    """Whether a :data:`FAST_DELIVERY` (or ``_MESSAGE``) match is no common line after all.
+
+    The regexes read ``to``/``orig_to`` up to the first ">" and ``relay`` up to the first
+    ",", for speed (see their comment); the common shape has no "<" in an address and no
+    space in the relay. A refused match is treated as no match (the general path reads
+    the line). The fast path inlines this check on its hot path.
+    """
+    return "<" in to or " " in relay or (orig_to is not None and "<" in orig_to)
 
 
 _DAEMONS = _DELIVERY_DAEMONS | {"qmgr", "cleanup"}
@@ -375,12 +404,15 @@ def event_from_message_match(
     :param daemon: ``daemon_of(line.program)``.
     :param identity: bytes identifying the line (for the deterministic event ID).
     :returns: the event :func:`parse_postfix_message` builds for the same line, or
-        ``None`` for a status or daemon this shape does not cover.
+        ``None`` for a status or daemon this shape does not cover, or a match
+        :func:`fast_fields_refused` refuses.
     """
     (queue_id, to, orig_to, relay, delay, delays, dsn, status_word, text,
      _reply, _enhanced) = groups  # fmt: skip
     status = _STATUSES.get(status_word)
     if status is None or daemon not in _DELIVERY_DAEMONS:
+        return None
+    if fast_fields_refused(to, orig_to, relay):
         return None
     if daemon == "discard" and status is DeliveryStatus.SENT:
         status = DeliveryStatus.DISCARDED

@@ -21,6 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from processor import fast_path
 from processor.assemble import enrich_event
 from processor.classifier.policy import Policy, default_policy
 from processor.enrich import enrich_payload
@@ -28,6 +29,7 @@ from processor.fast_path import enrich_common_line, serialize_common_line
 from processor.model import EnrichedRecord
 from processor.parse import parse_payload
 from processor.record import record_key, record_labels, serialize
+from tests.unit.record_checks import assert_same_record
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 REFERENCE_TIME = 1_796_000_000.0  # 2026-11-29
@@ -67,8 +69,16 @@ def _assert_same(line: bytes, policy: Policy, zone: str | None = None) -> bool:
         return False
     (expected,) = _general(line, zone)
     assert fast == expected
+    assert_same_record(fast, expected)
     assert streamed == (record_key(expected), serialize(expected), record_labels(expected))
     return True
+
+
+def test_the_record_type_can_be_built_from_its_dict() -> None:
+    """The fast path sets a record's ``__dict__`` and skips ``__init__``: that is only the
+    same record while the type has no slots and nothing runs after ``__init__``."""
+    assert "__slots__" not in vars(EnrichedRecord)
+    assert not hasattr(EnrichedRecord, "__post_init__")
 
 
 def test_fixture_lines_exist_and_most_take_the_fast_path() -> None:
@@ -83,10 +93,81 @@ def test_fixture_lines_exist_and_most_take_the_fast_path() -> None:
 )
 def test_fixture_line_same_on_miss_and_on_hit(line: bytes) -> None:
     policy = _fresh_policy()
-    if _assert_same(line, policy):  # first sight: the general path decides, outcome cached
+    # first sight (enrich_common_line, then serialize_common_line): the general path
+    # decides, the outcome is cached
+    if _assert_same(line, policy):
         assert len(policy.outcomes) == 1
         assert _assert_same(line, policy)  # second sight: built from the cached outcome
         assert len(policy.outcomes) == 1
+
+
+def test_an_outcome_is_cached_the_second_time_its_key_is_seen() -> None:
+    policy = _fresh_policy()
+    records = []
+    for n in range(3):
+        line = (
+            f"Nov 29 10:00:0{n} mx1 postfix/smtp[7]: 4F3C2A1B9{n}: to=<u{n}@example.com>, "
+            "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.7.26, "
+            "status=bounced (host mx.example.com[192.0.2.1] said: 550 5.7.26 Unauthenticated "
+            "email is not accepted (in reply to end of DATA command))"
+        ).encode()
+        records.append((enrich_common_line(line, policy, REFERENCE_TIME), _general(line)))
+        # seen once: the key alone; twice: its outcome, which the third line is built from
+        assert [outcome is None for outcome in policy.outcomes.values()] == [n == 0]
+    for fast, (expected,) in records:
+        assert fast == expected
+        assert fast is not None
+        assert_same_record(fast, expected)
+
+
+def test_a_full_cache_drops_the_keys_seen_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_path, "_CACHE_LIMIT", 8)
+    policy = _fresh_policy()
+
+    def line(n: int, reply: str) -> bytes:
+        return (
+            f"Nov 29 10:00:{n % 60:02d} mx1 postfix/smtp[7]: 4F3C2A{n:04d}: to=<u{n}@example.com>, "
+            "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, "
+            f"status=bounced (host mx.example.com[192.0.2.1] said: {reply})"
+        ).encode()
+
+    for n in range(2):  # a common outcome, cached on its second sight
+        enrich_common_line(line(n, "550 5.1.1 User unknown"), policy, REFERENCE_TIME)
+    for n in range(2, 40):  # replies with a unique session ID, each seen once
+        unique = line(n, f"550 5.1.1 User unknown [session {n:08x}]")
+        fast = enrich_common_line(unique, policy, REFERENCE_TIME)
+        assert fast is not None
+        assert fast == _general(unique)[0]
+        assert len(policy.outcomes) <= 8
+        outcomes = [outcome for outcome in policy.outcomes.values() if outcome is not None]
+        assert len(outcomes) == 1  # the common outcome outlives the tail of unique replies
+    for n in range(40, 44):  # and still serves its lines from the cache
+        assert _assert_same(line(n, "550 5.1.1 User unknown"), policy)
+
+
+def test_the_same_stamp_read_against_another_reference_or_zone() -> None:
+    """Consecutive lines with one stamp, each read as the general path reads it, whatever
+    the reference time or zone (the fast path memoises the last stamp it read)."""
+    line = (
+        b"Dec 31 23:30:00 mx1 postfix/smtp[7]: 4F3C2A1B9D: to=<a@example.com>, relay=none, "
+        b"delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)"
+    )
+    policy = _fresh_policy()
+    times = set()
+    # 2026-12-31 12:00 and 2027-01-01 12:00 UTC: the year-less stamp is read in 2026 both
+    # times; 2027-12-31 23:00: in 2027
+    zones = (None, "Europe/Paris", None, "America/New_York")
+    references = (1_798_718_400.0, 1_798_804_800.0, 1_830_294_000.0)
+    # zone by zone, then reference by reference: each change alone, from one line to the next
+    pairs = [(zone, time) for zone in zones for time in references]
+    pairs += [(zone, time) for time in references for zone in zones]
+    for zone, reference_time in pairs:
+        (event,) = parse_payload(line, reference_time, source_timezone=zone).events
+        expected = enrich_event(event, _fresh_policy())
+        for _ in range(3):  # the outcome cached, and the same stamp again
+            assert enrich_common_line(line, policy, reference_time, zone) == expected
+        times.add(expected.event_time)
+    assert len(times) == 6  # two years by three zones
 
 
 def test_one_reply_to_many_recipients_is_one_outcome() -> None:
@@ -341,6 +422,21 @@ def test_wrapped_corpus_lines_same_on_both_paths(how: str) -> None:
         b"to=<a@example.com>, relay=none, delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
         b"2026-11-29T10:00:01Z mx1 postfix/smtp[1]: NOQUEUE: to=<a@example.com>, relay=none, "
         b"delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)",
+        # fields the fast regexes read but postfix.fast_fields_refused refuses, in each
+        # prefix (the RFC 3164 regex, and the message regex behind a split prefix)
+        *(
+            prefix + b"4F3C2A1B9D: " + fields + b", delay=1, delays=0/0/0/1, dsn=5.4.4, "
+            b"status=bounced (x)"
+            for prefix in (
+                b"Nov 29 10:00:01 mx1 postfix/smtp[1]: ",
+                b"<22>1 2026-11-29T10:00:01Z mx1 postfix/smtp 1 - - ",
+            )
+            for fields in (
+                b"to=<a<b@example.com>, relay=none",
+                b"to=<a@example.com>, orig_to=<b<c@example.com>, relay=none",
+                b"to=<a@example.com>, relay=mx.example.com[192.0.2.1]:25 x",
+            )
+        ),
     ],
     ids=[
         "leading-space",
@@ -349,10 +445,25 @@ def test_wrapped_corpus_lines_same_on_both_paths(how: str) -> None:
         "two-lines-in-a-record",
         "cri-partial",
         "noqueue",
+        *(
+            f"{prefix}-{field}"
+            for prefix in ("rfc3164", "rfc5424")
+            for field in ("to-with-lt", "orig-to-with-lt", "relay-with-space")
+        ),
     ],
 )
 def test_payloads_the_fast_path_leaves_to_the_general_path(payload: bytes) -> None:
     policy = _fresh_policy()
+    common = (
+        b"Nov 29 10:00:01 mx1 postfix/smtp[1]: 4F3C2A1B9D: to=<a@example.com>, relay=none, "
+        b"delay=1, delays=0/0/0/1, dsn=5.4.4, status=bounced (x)"
+    )
     assert enrich_common_line(payload, policy, REFERENCE_TIME) is None
     assert serialize_common_line(payload, policy, REFERENCE_TIME) is None
     assert policy.outcomes == {}
+    for _ in range(2):  # the outcome these payloads would share is cached: left all the same
+        assert enrich_common_line(common, policy, REFERENCE_TIME) is not None
+    cached = dict(policy.outcomes)
+    assert enrich_common_line(payload, policy, REFERENCE_TIME) is None
+    assert serialize_common_line(payload, policy, REFERENCE_TIME) is None
+    assert policy.outcomes == cached

@@ -28,6 +28,7 @@ from processor.fast_path import enrich_common_line, serialize_common_line
 from processor.model import EnrichedRecord
 from processor.parse import parse_payload, single_line
 from processor.record import record_key, record_labels, serialize
+from tests.unit.record_checks import assert_same_record
 
 REFERENCE_TIME = 1_796_000_000.0  # 2026-11-29
 
@@ -62,6 +63,7 @@ def _same(payload: bytes, policy: Policy, zone: str | None) -> bool:
         "the fast path took a payload the general path does not read as one record"
     )
     assert fast == expected
+    assert_same_record(fast, expected)
     assert streamed == (record_key(expected), serialize(expected), record_labels(expected))
     return True
 
@@ -74,7 +76,8 @@ def _check(payload: bytes, zone: str | None = None, primer: bytes | None = None)
     if primer is not None:
         policy = _fresh_policy()
         primer_line = single_line(primer)
-        if primer_line is not None:
+        if primer_line is not None:  # an outcome is cached the second time its key is seen
+            enrich_common_line(primer_line, policy, REFERENCE_TIME, zone)
             enrich_common_line(primer_line, policy, REFERENCE_TIME, zone)
         assert _same(payload, policy, zone) == taken
     return taken
@@ -355,7 +358,8 @@ def test_a_reference_time_that_cannot_be_a_date(payload: str, reference_time: fl
     assert record == enrich_event(parsed.events[0], _fresh_policy())
     assert (record.event_time is None) == payload.startswith("<22>1 -")
     policy = _fresh_policy()
-    enrich_common_line(raw.replace(b"a@example.com", b"b@example.com"), policy, 1.796e9)
+    for _ in range(2):  # an outcome is cached the second time its key is seen
+        enrich_common_line(raw.replace(b"a@example.com", b"b@example.com"), policy, 1.796e9)
     for cache in ({}, policy.outcomes):  # miss, then hit (the outcome cached at a sane time)
         policy = dataclasses.replace(policy, outcomes=cache)
         fast = enrich_common_line(raw, policy, reference_time)
