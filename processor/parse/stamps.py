@@ -207,6 +207,8 @@ def bsd_timestamp(
     if month_number is None or not day.isdigit() or len(day) > 2 or len(clock) < 8:
         return None
     day_number = int(day)
+    if year is None and len(clock) == 8 and _is_utc(zone):
+        return _utc_second(month_number, day_number, clock, reference_second)
     if year is None:
         if not 1 <= day_number <= 31 or not clock[0:2].isdigit() or not clock[3:5].isdigit():
             return None
@@ -219,6 +221,27 @@ def bsd_timestamp(
             return None
         year = resolved
     return _bsd_moment(year, month_number, day_number, clock[:15], None if _is_utc(zone) else zone)
+
+
+def _utc_second(month: int, day: int, clock: str, reference_second: int) -> str | None:
+    """:func:`bsd_timestamp` of a year-less ``hh:mm:ss`` read in UTC (the common case).
+
+    The same checks and result as the general path (:func:`resolve_year`, then
+    :func:`_bsd_moment`), in one frame: a log's every new second takes it, and it costs
+    about a third of the general path.
+    """
+    hours, minutes, seconds = clock[0:2], clock[3:5], clock[6:8]
+    if clock[2] != ":" or clock[5] != ":" or not 1 <= day <= 31:
+        return None
+    if not (hours.isdigit() and minutes.isdigit() and seconds.isdigit()):
+        return None
+    hour, minute, second = int(hours), int(minutes), int(seconds)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    year = resolve_year(month, day, hour * 3600 + minute * 60 + second, reference_second)
+    if year is None or day > _days_in(year, month):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}T{clock}Z"
 
 
 @lru_cache(maxsize=256)

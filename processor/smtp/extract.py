@@ -60,8 +60,10 @@ _ENHANCED_ALONE = re.compile(
 # 421-4.7.28 unsolicited mail ..."): removed before matching wording.
 # A continuation line may start right after its hyphen ("550-or domain may not exist":
 # RFC 5321 §4.2.1 puts no space there), so a hyphen needs no space after it.
+# The first digit comes before the lookbehind so that re scans for it with its fast
+# character-set search and checks the space before it only there (same matches).
 _REPLY_LINE_PREFIX = re.compile(
-    r"(?<=\s)[2-5][0-9]{2}"
+    r"[2-5](?<=\s[2-5])[0-9]{2}"
     r"(?:-(?: ?[245]\.[0-9]{1,3}\.[0-9]{1,3})? {0,3}"  # "550-", "550-5.1.1 "
     r"|(?= [245]\.[0-9]) ?[245]\.[0-9]{1,3}\.[0-9]{1,3} {1,3})"  # last line: "550 5.1.1 "
 )
