@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from processor.cli import main
 from processor.enrich import classify, enrich_payload
 from processor.errors import TimeZoneError
 from processor.parse import parse_payload
+from processor.parse.stamps import bsd_timestamp
 from processor.parse.syslog import split_syslog, zone_info
 from processor.stream.config import Settings
 from processor.stream.transform import transform
@@ -163,3 +166,24 @@ def test_cli_flags() -> None:
     refused = runner.invoke(main, ["classify", "--syslog-timezone", "Nowhere/City"], input=line)
     assert refused.exit_code == 2
     assert "unknown time zone 'Nowhere/City'" in refused.output
+
+
+@given(
+    month=st.sampled_from(["Jan", "Feb", "Mar", "Nov", "Dec", "Foo"]),
+    day=st.sampled_from(["1", "9", "28", "29", "30", "31", "0", "32"]),
+    clock=st.one_of(
+        st.tuples(st.integers(0, 25), st.integers(0, 61), st.integers(0, 61)).map(
+            lambda t: f"{t[0]:02d}:{t[1]:02d}:{t[2]:02d}"
+        ),
+        st.text(alphabet="0123456789: x", min_size=8, max_size=8),
+    ),
+    reference=st.sampled_from([1_796_000_000, 1_709_164_800, 1_704_067_199, 1_735_689_600]),
+)
+def test_utc_second_path_equals_the_zone_path(
+    month: str, day: str, clock: str, reference: int
+) -> None:
+    # A year-less hh:mm:ss read in UTC takes stamps._utc_second; a zone that is UTC+0
+    # without being named UTC (Africa/Abidjan) takes the general path: same result.
+    assert bsd_timestamp(month, day, clock, None, reference, None) == bsd_timestamp(
+        month, day, clock, None, reference, "Africa/Abidjan"
+    )
