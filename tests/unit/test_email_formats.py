@@ -9,42 +9,20 @@ Microsoft JMRP, an automatic reply, SES notifications delivered by SNS email.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from processor.enrich import enrich_payload
 from processor.model import Action, DeliveryStatus, EnrichedRecord, Reason, Verdict
+from tests.email_rows import records as records_at
+from tests.email_rows import row, summary
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
 REFERENCE_TIME = 1_800_000_000.0
 
 
 def records(name: str) -> list[EnrichedRecord]:
-    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
-    assert result.errors == [], result.errors
-    return result.records
-
-
-def summary(record: EnrichedRecord) -> dict[str, Any]:
-    return {
-        "recipient": record.recipient,
-        "status": record.delivery_status,
-        "enhanced": record.enhanced_status.code if record.enhanced_status else None,
-        "reply": record.reply_code.code if record.reply_code else None,
-        "verdict": record.verdict,
-        "reason": record.reason,
-    }
-
-
-def row(
-    recipient: str, status: DeliveryStatus, enhanced: str | None, reply: int | None,
-    verdict: Verdict, reason: Reason,
-) -> dict[str, Any]:  # fmt: skip
-    return {
-        "recipient": recipient, "status": status, "enhanced": enhanced, "reply": reply,
-        "verdict": verdict, "reason": reason,
-    }  # fmt: skip
+    return records_at(FIXTURES / name)
 
 
 BOUNCED, EXPIRED, DEFERRED = DeliveryStatus.BOUNCED, DeliveryStatus.EXPIRED, DeliveryStatus.DEFERRED

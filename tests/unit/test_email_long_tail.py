@@ -19,18 +19,14 @@ emails were run, never from the classifier's output.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from processor.enrich import enrich_payload
-from processor.errors import PayloadError
 from processor.model import DeliveryStatus, EnrichedRecord, Reason, Verdict
-from processor.parse.email import parse_email
+from tests.email_rows import records as records_at
+from tests.email_rows import row, summary
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email" / "long-tail"
 REFERENCE_TIME = 1_800_000_000.0
@@ -42,30 +38,7 @@ R = Reason
 
 
 def records(name: str) -> list[EnrichedRecord]:
-    result = enrich_payload((FIXTURES / name).read_bytes(), reference_time=REFERENCE_TIME)
-    assert result.errors == [], result.errors
-    return result.records
-
-
-def summary(record: EnrichedRecord) -> dict[str, Any]:
-    return {
-        "recipient": record.recipient,
-        "status": record.delivery_status,
-        "enhanced": record.enhanced_status.code if record.enhanced_status else None,
-        "reply": record.reply_code.code if record.reply_code else None,
-        "verdict": record.verdict,
-        "reason": record.reason,
-    }
-
-
-def row(
-    recipient: str, status: DeliveryStatus, enhanced: str | None, reply: int | None,
-    verdict: Verdict, reason: Reason,
-) -> dict[str, Any]:  # fmt: skip
-    return {
-        "recipient": recipient, "status": status, "enhanced": enhanced, "reply": reply,
-        "verdict": verdict, "reason": reason,
-    }  # fmt: skip
+    return records_at(FIXTURES / name)
 
 
 CASES = {
@@ -594,27 +567,8 @@ def test_error_line_starts_at_the_code() -> None:
     assert error_line("Our reason: unknown") is None
 
 
-SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
-
-
-@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(
-    sample=st.sampled_from(SAMPLES),
-    cut=st.integers(min_value=0, max_value=4_000),
-    flips=st.lists(
-        st.tuples(st.integers(min_value=0, max_value=4_000), st.integers(0, 255)), max_size=12
-    ),
-)
-def test_truncated_and_corrupted_long_tail_emails_raise_only_payload_errors(
-    sample: bytes, cut: int, flips: list[tuple[int, int]]
-) -> None:
-    data = bytearray(sample[: max(cut, 40)])
-    for position, value in flips:
-        if position < len(data):
-            data[position] = value
-    with suppress(PayloadError):  # any other exception fails the test
-        parse_email(bytes(data))
-    enrich_payload(bytes(data))  # never raises anything but PayloadError subclasses either
+# Truncated and corrupted copies of these emails: test_email_robustness (it reads every
+# fixture email, this folder's too).
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,8 @@ from processor.parse.email.recipients import find_recipients
 from tests.regex_structure import unbounded_repeats
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
-SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
+# every fixture email: the formats table, the long tail, the emails that are not bounces
+SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.rglob("*.eml"))]
 HEADERS = b"From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\nSubject: Undelivered Mail\n"
 
 
