@@ -52,6 +52,7 @@ from processor.parse.email.events import (
 from processor.parse.email.forwarded import (
     MAX_FORWARD_DEPTH,
     attached_bounces,
+    passes_on_bounce,
     says_forwarded,
 )
 from processor.parse.email.kinds import (
@@ -59,6 +60,7 @@ from processor.parse.email.kinds import (
     is_domain_report,
     is_list_traffic,
     is_notification,
+    is_rejection_mdn,
     is_ticket_notice,
     machine_written,
 )
@@ -68,7 +70,12 @@ from processor.parse.email.message import (
     header_text,
     load_message,
 )
-from processor.parse.email.notice import MAX_NOTICE_CHARS, first_text, returned_start
+from processor.parse.email.notice import (
+    MAX_NOTICE_CHARS,
+    first_text,
+    returned_start,
+    with_html_alternative,
+)
 from processor.parse.email.original import (
     correlation_headers,
     forwarded_report,
@@ -190,7 +197,7 @@ def _read(received: Message, raw: bytes) -> list[DeliveryEvent] | None:
     notice = text[: min(cut, MAX_NOTICE_CHARS)]
     returned = returned_message(message, text, cut)
     reports = delivery_reports(message)
-    if not reports and _not_about_delivery(message):
+    if not reports and _not_about_delivery(message, notice):
         return []
     context = _context(received, raw, returned, reports)
     complaints = _complaints(message, context)
@@ -199,7 +206,8 @@ def _read(received: Message, raw: bytes) -> list[DeliveryEvent] | None:
     if not reports and declares_auto_reply(message):  # its body's addresses are not recipients
         return _auto_reply(message, context)
     if reports or _bounce_author(message):
-        outcomes = outcomes_from_email(message, notice, returned, reports)
+        prose = with_html_alternative(message, notice)
+        outcomes = outcomes_from_email(message, prose, returned, reports)
         if outcomes:
             return [build_event(context, outcome) for outcome in outcomes if outcome.recipient]
     platform = ses_events_in(text)
@@ -233,12 +241,13 @@ def _bounce_author(message: Message) -> bool:
     return machine_written(message) and not is_ticket_notice(message)
 
 
-def _not_about_delivery(message: Message) -> bool:
+def _not_about_delivery(message: Message, notice: str) -> bool:
     """True for an email without a delivery-status part that is about something else:
-    a read receipt (RFC 8098), a DMARC or TLS report (RFC 7489, RFC 8460), list traffic
-    (RFC 2369, RFC 2919). No record; the caller counts it as skipped."""
+    a read receipt (RFC 8098; not a Sieve or LDA rejection sent as one, RFC 5429), a
+    DMARC or TLS report (RFC 7489, RFC 8460), list traffic (RFC 2369, RFC 2919). No
+    record; the caller counts it as skipped."""
     return (
-        is_disposition_notification(message)
+        (is_disposition_notification(message) and not is_rejection_mdn(message, notice))
         or is_domain_report(message)
         or is_list_traffic(message)
     )
@@ -247,14 +256,15 @@ def _not_about_delivery(message: Message) -> bool:
 def _read_forwarded(message: Message, raw: bytes, depth: int) -> list[DeliveryEvent] | None:
     """Read ``message``, or the bounces a person forwarded in it as attachments.
 
-    A forward's subject ("Fwd:", "FW:") sends the reading to the attachments
-    first; otherwise the email itself is read first and its attached bounces
-    only when it is nothing recognised (:mod:`processor.parse.email.forwarded`).
+    A forward's subject ("Fwd:", "FW:"), or a list manager's notice passing on a
+    bounce it could not read, sends the reading to the attachments first; otherwise
+    the email itself is read first and its attached bounces only when it is nothing
+    recognised (:mod:`processor.parse.email.forwarded`).
     Each attached bounce is read with its own Message-ID and Date, so a bounce
     received both directly and forwarded gives the same ``event_id``.
     """
     attached = attached_bounces(message) if depth < MAX_FORWARD_DEPTH else []
-    if not (attached and says_forwarded(message)):
+    if not (attached and (says_forwarded(message) or passes_on_bounce(message))):
         events = _read(message, raw)
         if events is not None or not attached:
             return events

@@ -68,7 +68,7 @@ _BOUNCE_WORDS = re.compile(
     r"remote server returned '[45]|diagnostic information for administrators|"
     # a list manager or gateway refusing the post: "Your message to the Team mailing list
     # (team@lists.example.net) has been rejected" (Mailman), "Your message to Team rejected"
-    r"your message(?: to [^\n]{1,120}?)?\s{1,3}(?:(?:has been|was|is)\s{1,3})?"
+    r"your message(?: (?:to|for) [^\n]{1,120}?)?\s{1,3}(?:(?:has been|was|is)\s{1,3})?"
     r"(?:automatically\s{1,3})?rejected|not authori[sz]ed to send (?:mail|messages?) to|"
     r"not allowed to post to|"
     # localized subjects and notices: German, French, Spanish, Italian, Dutch, Portuguese,
@@ -81,6 +81,17 @@ _BOUNCE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _MAX_DIAGNOSTIC = 2_000
+# Exchange's own status when its queue lifetime ran out, written under a 550 summary
+# ("#550 4.4.7 QUEUE.Expired; message expired ##", "#550 5.4.316 Message expired,
+# connection refused"): the MTA gave up retrying (Exchange NDR documentation,
+# https://learn.microsoft.com/exchange/mail-flow/non-delivery-reports-in-exchange-server).
+_OWN_EXPIRY = re.compile(
+    r"\bQUEUE\.Expired\b|\b[45]\.4\.316[ \t]{1,3}Message expired", re.IGNORECASE
+)
+# Codes written only in the subject: "Undeliverable: Monthly report (550 5.1.1)".
+_SUBJECT_CODE = re.compile(
+    r"[(\[]((?:[45][0-9][0-9][ \t]{1,3})?[45]\.[0-9]{1,3}\.[0-9]{1,3}|[45][0-9][0-9])[)\]]"
+)
 _HAS_CODE = re.compile(r"(?<![\w.])(?:[45][0-9][0-9][ \-]|[45]\.[0-9]{1,3}\.[0-9]{1,3}\b)")
 
 
@@ -205,9 +216,11 @@ def outcomes_from_email(
     :param reports: its parsed delivery-status parts.
     """
     outcomes = _outcomes(message, notice, returned, reports)
+    _subject_code(outcomes, header_text(message, "Subject"))
     for outcome in outcomes:  # Amazon SES: "... because it is on the suppression list ..."
         if platform_suppression(outcome.diagnostic):
             outcome.preset_reason = Reason.SUPPRESSED
+        outcome.gave_up = _OWN_EXPIRY.search(outcome.diagnostic or "") is not None
     if outcomes and is_expiry_notice(notice):  # "aborted after 5 hours": the MTA gave up
         for outcome in outcomes:
             # wording inside the remote's reply is left to the text rules; a diagnostic
@@ -257,3 +270,16 @@ def _outcomes(
     if not failed:  # "Undeliverable: mail to bob@example.com failed": named only in the subject
         failed = [a for a in addresses_in(subject) if a.lower() not in excluded][:1]
     return [_prose_outcome(a, notice, notice, delayed, len(failed) == 1) for a in failed]
+
+
+def _subject_code(outcomes: list[RecipientOutcome], subject: str | None) -> None:
+    """Give the lone recipient the codes the subject states ("Undeliverable: ... (550
+    5.1.1)") when neither its error text nor a ``Status`` has one."""
+    if len(outcomes) != 1 or not subject:
+        return
+    outcome = outcomes[0]
+    if outcome.status or _HAS_CODE.search(outcome.diagnostic or ""):
+        return
+    found = _SUBJECT_CODE.search(subject[:500])
+    if found is not None:
+        outcome.diagnostic = f"{found.group(1)} {outcome.diagnostic or ''}".strip()

@@ -110,7 +110,7 @@ def introduced_error(text: str) -> str | None:
     rest = lead_in_diagnostic(text)
     if rest is text:
         return None
-    return _squeeze(rest.split("\n\n", 1)[0])[:MAX_DIAGNOSTIC_CHARS] or None
+    return _squeeze(_notations(rest.split("\n\n", 1)[0]))[:MAX_DIAGNOSTIC_CHARS] or None
 
 
 def error_line(text: str) -> str | None:
@@ -150,6 +150,10 @@ def _reply_part(text: str) -> str | None:
 
 _VENDOR_NOTATIONS = (
     (re.compile(r"(?:^|(?<=\s))([45][0-5][0-9]):[ \t]{1,3}"), r"\1 "),  # Yahoo: "550: 5.2.2 ..."
+    # a vendor's code in parentheses, written as qmail writes it: "(Scalix error 5.1.1)"
+    (re.compile(r"\((?:[A-Za-z][\w\-]{0,30} )?error:? ?([45]\.[0-9]{1,3}\.[0-9]{1,3})\)",
+                re.IGNORECASE),
+     r"(#\1)"),
     (re.compile(r"ERROR_CODE ?:([45][0-5][0-9]), ERROR_CODE ?:([45]\.[0-9]{1,3}\.[0-9]{1,3})? ?"),
      r"\1 \2 "),  # Zoho: "ERROR_CODE :550, ERROR_CODE :5.1.1 ..."
     # Cisco Secure Email (IronPort) names its own class, then quotes the remote's reply:
@@ -161,6 +165,13 @@ _VENDOR_NOTATIONS = (
                 r"\['([^'\]\n]{1,900})'\]\)"),
      r"\1 \2"),
 )  # fmt: skip
+
+
+def _notations(text: str) -> str:
+    """``text`` with vendors' code notations rewritten in the usual form."""
+    for pattern, replacement in _VENDOR_NOTATIONS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _squeeze(text: str) -> str:
@@ -194,8 +205,7 @@ def _mailer_output(block: str, reply: str | None) -> str | None:
 
 def from_prose(block: str) -> ProseDiagnostic:
     """The diagnostic for one recipient's block of prose (see the module docstring)."""
-    for pattern, replacement in _VENDOR_NOTATIONS:
-        block = pattern.sub(replacement, block)
+    block = _notations(block)
     command = _command(block)
     host = _REMOTE_HOST.search(block)
     introduced = lead_in_diagnostic(block)

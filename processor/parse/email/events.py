@@ -11,7 +11,9 @@ Mapping (RFC 3464 §2.3):
   warning; ``expired`` when the notice says the MTA gave up after retrying
   for a stated time ("aborted after 5 hours", "could not be delivered for
   5 days") and the recipient's error carries no permanent (5yz / 5.x.x)
-  code; else as ``failed``.
+  code; else as ``failed``. ``expired`` also when the recipient's error is the MTA's
+  own expiry status whatever its reply code (Exchange's ``#550 4.4.7 QUEUE.Expired``,
+  ``5.4.316 Message expired``).
 - ``Status`` -> the event's enhanced code (source ``event``); ``Diagnostic-Code``
   -> the diagnostic text (its reply code and enhanced code are found there by
   the classifier); ``Remote-MTA`` -> ``remote_mta`` and ``relay``;
@@ -83,6 +85,7 @@ class RecipientOutcome:
     last_attempt: str | None = None
     delayed_notice: bool = False
     expired_notice: bool = False
+    gave_up: bool = False  # the MTA's own status says its queue lifetime ran out
     preset_reason: Reason | None = None
 
 
@@ -135,7 +138,7 @@ def _status(outcome: RecipientOutcome, enhanced: str | None) -> DeliveryStatus:
         status = DeliveryStatus.BOUNCED
     if status is DeliveryStatus.BOUNCED:
         failure_class = _failure_class(outcome.diagnostic, enhanced)
-        if failure_class == 4:  # the MTA gave up after transient failures
+        if failure_class == 4 or outcome.gave_up:  # the MTA gave up after transient failures
             return DeliveryStatus.EXPIRED
         if failure_class is None and outcome.action is None and outcome.expired_notice:
             return DeliveryStatus.EXPIRED  # the notice says it gave up after retrying

@@ -29,7 +29,7 @@ from processor.parse.email.message import header_addresses, header_text, own_par
 from processor.parse.email.notice import cut_returned_message, first_text
 from processor.parse.email.original import has_report_part
 
-__all__ = ["MAX_FORWARD_DEPTH", "attached_bounces", "says_forwarded"]
+__all__ = ["MAX_FORWARD_DEPTH", "attached_bounces", "passes_on_bounce", "says_forwarded"]
 
 MAX_FORWARD_DEPTH = 3
 """Forwards of forwards followed (a user forwards to the help desk, which forwards on)."""
@@ -44,6 +44,22 @@ _FORWARD_SUBJECT = re.compile(
     r"(?:fwd?|fw|wg|tr|rv|enc|i|inoltro|doorst|vs|vb|vid|rif)[ \t]{0,3}:",
     re.IGNORECASE,
 )
+
+# A list manager passing on a bounce it could not read to the list owners (Mailman 3's
+# "Uncaught bounce notification": "The attached message was received as a bounce, but
+# either the bounce format was not recognized ...").
+_PASSED_ON = re.compile(
+    r"(?:uncaught bounce|received as a bounce|unrecogni[sz]ed bounce)", re.IGNORECASE
+)
+
+
+def passes_on_bounce(message: Message) -> bool:
+    """True when the subject or the first 2,000 characters of the text say the attached
+    message is a bounce passed on unread (a list manager's owner notice)."""
+    subject = header_text(message, "Subject") or ""
+    return _PASSED_ON.search(subject) is not None or (
+        _PASSED_ON.search(first_text(message)[:2_000]) is not None
+    )
 
 
 def says_forwarded(message: Message) -> bool:

@@ -38,6 +38,7 @@ __all__ = [
     "is_domain_report",
     "is_list_traffic",
     "is_notification",
+    "is_rejection_mdn",
     "is_ticket_notice",
     "machine_written",
 ]
@@ -79,6 +80,9 @@ _CHALLENGE = re.compile(
     r"verify your (?:message|e-?mail)|confirm (?:that )?you sent)",
     re.IGNORECASE,
 )
+
+# RFC 5429 §2.2.2 / Dovecot LDA: "Your message to <bob@example.com> was automatically rejected:"
+_REJECTED = re.compile(r"\b(?:automatically )?rejected\b|\brejected by sieve\b", re.IGNORECASE)
 
 
 def _sender(message: Message) -> str:
@@ -189,3 +193,14 @@ def is_notification(message: Message) -> bool:
         return False
     precedence = (header_text(message, "Precedence") or "").strip().lower()
     return _automatic(message) or precedence in ("bulk", "junk", "list")
+
+
+def is_rejection_mdn(message: Message, notice: str) -> bool:
+    """True for a delivery agent's refusal sent as a disposition notification: a Sieve
+    ``reject`` (RFC 5429 §2.2.2: an MDN whose disposition is ``deleted``) or a Dovecot LDA
+    rejection ("Quota exceeded"), from a mailer daemon and saying the message was
+    rejected (first 3,000 characters of ``notice``). A person's read receipt ("deleted
+    without being read") comes from the person, not a mailer daemon."""
+    if not is_bounce_sender(_sender(message)):
+        return False
+    return _REJECTED.search(notice[:3_000]) is not None

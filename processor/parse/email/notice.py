@@ -22,6 +22,7 @@ __all__ = [
     "is_delay_notice",
     "is_expiry_notice",
     "returned_start",
+    "with_html_alternative",
 ]
 
 MAX_NOTICE_CHARS = 20_000
@@ -156,6 +157,26 @@ def _broken_multipart_text(message: Message) -> str:
         if preamble and preamble.strip():
             return preamble[: MAX_NOTICE_CHARS * 5]
     return ""
+
+
+_CODE = re.compile(r"(?<![\w.])(?:[45][0-9][0-9][ \-]|[45]\.[0-9]{1,3}\.[0-9]{1,3}\b)")
+
+
+def with_html_alternative(message: Message, notice: str) -> str:
+    """``notice``, followed by the text of its HTML alternative when the notice names no
+    reply or enhanced code and the HTML does (RFC 2046 §5.1.4: the parts of a
+    ``multipart/alternative`` say the same thing; some notices write the remote's reply
+    only in the HTML version)."""
+    if _CODE.search(notice):
+        return notice
+    for part in own_parts(message):
+        if part.get_content_type() != "text/html" or _is_attachment(part):
+            continue
+        html = cut_returned_message(html_to_text(part_text(part)))
+        if _CODE.search(html) and html.strip() not in notice:
+            return f"{notice}\n\n{html}"[: MAX_NOTICE_CHARS * 2]
+        return notice
+    return notice
 
 
 def returned_start(text: str) -> int:
