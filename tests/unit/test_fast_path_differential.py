@@ -134,7 +134,7 @@ def test_a_relay_in_angle_brackets_is_left_to_the_general_path(payload: str) -> 
 
 def test_a_recipient_that_quotes_a_command_does_not_change_the_shared_decision() -> None:
     # Found: the outcome key (like the classifier's cache key) is the text with the
-    # recipient masked, but classifier._command() read the SMTP command from the
+    # recipient masked, but classifier.stage.smtp_command_of() read the SMTP command from the
     # *unmasked* diagnostic. A recipient "u(in reply to MAIL FROM command)@example.com"
     # quoted in "550 5.1.1 <...>: User unknown" made the general path re-read the reply
     # as about the sender (soft); the same reply to another recipient is user_unknown
