@@ -31,7 +31,12 @@ _COMMANDS = (
     ("HELO", "HELO"),
     ("STARTTLS", "STARTTLS"),
     ("AUTH", "AUTH"),
+    ("initial connection", "CONNECT"),
 )
+#: Exim's words before the command a failure answered: "SMTP error from remote mail server
+#: after ...", "SMTP timeout after ...", "Remote host closed connection in response to ...",
+#: a callout's 'response to "RCPT TO:<...>" from host [ip] was: ...'.
+_MARKERS = (" after ", "response to ")
 
 
 def split_failure(rest: str) -> tuple[str, str | None]:
@@ -138,13 +143,22 @@ def duration(value: str | None) -> float | None:
 
 
 def failure_command(text: str | None) -> str | None:
-    """The SMTP command of ``SMTP error from remote mail server after <command>``."""
+    """The SMTP command a failure answered, from Exim's words before it.
+
+    ``SMTP error from remote mail server after RCPT TO:<...>: 550 ...`` -> ``RCPT TO``;
+    also ``SMTP timeout after ...``, ``Remote host closed connection in response to ...``
+    and ``response to "MAIL FROM:<...>" from host [ip] was: ...``; ``pipelined`` is
+    skipped. A failure at the server's greeting (``after initial connection``) gives
+    ``CONNECT``: no command had been sent (RFC 5321 §3.1), so the refusal is of the
+    connecting host. The earliest marker decides; ``None`` when no command is named.
+    """
     if not text:
         return None
-    at = text.find(" after ")
-    if at < 0:
+    found = [at + len(marker) for marker in _MARKERS if (at := text.find(marker)) >= 0]
+    if not found:
         return None
-    tail = text[at + 7 : at + 40].removeprefix("pipelined ")
+    start = min(found)
+    tail = text[start : start + 40].removeprefix('"').removeprefix("pipelined ")
     for prefix, name in _COMMANDS:
         if tail.startswith(prefix):
             return name

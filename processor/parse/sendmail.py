@@ -15,7 +15,9 @@ in parentheses) is delivered; ``Deferred`` (``Deferred: 451 4.7.1 ...``,
 ``Deferred: Connection refused by ...``) is a temporary failure Sendmail will
 retry; any other text is the reason of a permanent failure (``User unknown``,
 ``Service unavailable``): bounced, unless ``dsn=`` says ``4.x.x`` (deferred)
-or ``2.x.x`` (sent). ``stat=queued`` (no attempt yet) is not an outcome.
+or ``2.x.x`` (sent). ``Cannot send message for 5 days`` (the queue return
+timeout, ``dsn=4.4.7``) is Sendmail giving up: expired. ``stat=queued`` (no
+attempt yet) is not an outcome.
 ``delay=`` is ``[days+]hh:mm:ss`` since the message arrived.
 
 Programs: ``sendmail``, ``sm-mta`` (Debian's MTA daemon) and ``sm-msp-queue``
@@ -55,6 +57,9 @@ _SYSEXITS_PHRASES = frozenset(
     }
 )
 _MAX_RECIPIENTS = 1_000
+#: ``stat=`` of the recipients Sendmail gave up on (``queue.c``: the queue return
+#: timeout ``Timeout.queuereturn``, 5 days by default).
+_GAVE_UP = "cannot send message for "
 
 
 def is_sendmail(program: str) -> bool:
@@ -137,6 +142,8 @@ def _status(stat: str, dsn: str | None) -> DeliveryStatus | None:
         return DeliveryStatus.DEFERRED
     if word.startswith("queued") or not stat:
         return None
+    if stat[: len(_GAVE_UP)].lower() == _GAVE_UP:
+        return DeliveryStatus.EXPIRED
     if dsn is not None and dsn[:2] == "4.":
         return DeliveryStatus.DEFERRED
     if dsn is not None and dsn[:2] == "2.":
