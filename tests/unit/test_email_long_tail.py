@@ -483,11 +483,10 @@ CASES = {
     "dovecot-lda-quota-mdn.eml": [
         row("dora@example.com", BOUNCED, None, None, SOFT, R.MAILBOX_FULL)
     ],
-    # revised after the run (first written user_unknown, hard, from Status 5.1.1): the
-    # Diagnostic-Code is a local program's exit status ("X-Unix; 68"), which the text rule
-    # remote_system_error.system reads as the destination's delivery program failing
+    # Cyrus deliver exits EX_NOUSER for a mailbox it does not have: the Diagnostic-Code is
+    # that exit status alone ("X-Unix; 67", sysexits(3)), the addressee unknown
     "cyrus-sendmail-x-unix.eml": [
-        row("emil@example.org", BOUNCED, "5.1.1", None, SOFT, R.REMOTE_SYSTEM_ERROR)
+        row("emil@example.org", BOUNCED, "5.1.1", None, HARD, R.USER_UNKNOWN)
     ],
     "scalix-recipient-unknown.eml": [
         row("fabian@example.net", BOUNCED, "5.1.1", None, HARD, R.USER_UNKNOWN)
