@@ -4,7 +4,7 @@ A busy relay's log is mostly one shape of line (``postfix/smtp[pid]: QUEUEID:
 to=<...>, relay=..., delay=..., delays=..., dsn=..., status=... (text)``), and
 most of a record does not depend on the line at all but on its *outcome*: the
 status, the ``dsn=``, and the reply text. This module matches the common shape
-with one regex (:data:`processor.parse.postfix.FAST_DELIVERY`), looks the outcome
+with one regex (:data:`processor.parse.postfix_fast.FAST_DELIVERY`), looks the outcome
 up in a per-policy cache (``Policy.outcomes``, bounded), and builds the record from
 the cached parts plus the line's own fields (recipient, queue ID, time, relay, delay, text): as an
 :class:`~processor.model.EnrichedRecord` (:func:`enrich_common_line`, the library) or
@@ -47,10 +47,10 @@ from processor.classifier import mask_addresses
 from processor.classifier.policy import Policy
 from processor.model import DeliveryEvent, EnrichedRecord
 from processor.parse import single_split
-from processor.parse.postfix import (
+from processor.parse.postfix import daemon_of
+from processor.parse.postfix_fast import (
     FAST_DELIVERY,
     FAST_DELIVERY_MESSAGE,
-    daemon_of,
     event_from_fast_match,
     event_from_message_match,
     fast_fields_refused,
@@ -287,7 +287,7 @@ def enrich_common_line(
     :returns: the same record :func:`processor.enrich.enrich_payload` builds for the
         line, or ``None`` when the line is not of the common shape (the caller takes
         the general path, which also reports errors). The common shape is a Postfix
-        delivery line (:data:`~processor.parse.postfix.FAST_DELIVERY_MESSAGE`) behind an
+        delivery line (:data:`~processor.parse.postfix_fast.FAST_DELIVERY_MESSAGE`) behind an
         RFC 3164 prefix, or behind any prefix :func:`processor.parse.single_split` splits
         (RFC 5424, ISO 8601, container lines, a log shipper's JSON record of one line).
         A line whose reading fails (e.g. its year-less time against a ``reference_time``

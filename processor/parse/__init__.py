@@ -39,7 +39,8 @@ from processor.parse.json_event import is_generic_event, parse_generic_event
 from processor.parse.mta import other_mta_events
 from processor.parse.one_line import single_line, single_split
 from processor.parse.platforms import parse_platform
-from processor.parse.postfix import daemon_of, parse_delivery_line_fast, parse_postfix_message
+from processor.parse.postfix import daemon_of, parse_postfix_message
+from processor.parse.postfix_fast import parse_delivery_line_fast
 from processor.parse.shipper import (
     is_shipper_record,
     shipper_identity,

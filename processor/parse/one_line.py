@@ -44,7 +44,7 @@ def single_split(
     """The one syslog line a one-line payload holds, split, with its event identity.
 
     For the fast path (:mod:`processor.fast_path`) of lines whose prefix
-    :data:`~processor.parse.postfix.FAST_DELIVERY` does not cover: RFC 5424, ISO 8601,
+    :data:`~processor.parse.postfix_fast.FAST_DELIVERY` does not cover: RFC 5424, ISO 8601,
     epoch and container-prefixed lines, and a log shipper's JSON record of one line.
     Returns a split only when :func:`parse_payload` reads the payload as exactly that
     one split and identity (``_syslog_event(split, identity)``); ``None`` whenever it

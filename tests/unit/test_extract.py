@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from processor.parse import postfix
+from processor.parse import postfix, postfix_fast
 from processor.smtp import extract
 from processor.smtp.extract import (
     extract_codes,
@@ -95,14 +95,14 @@ def test_smtp_command(text: str | None, command: str | None) -> None:
 # ---------------------------------------------------------------- linearity
 
 _ALLOWED_UNBOUNDED = {  # one anchored trailing (.*)\) : see their comment
-    "postfix.FAST_DELIVERY",
-    "postfix.FAST_DELIVERY_MESSAGE",
+    "postfix_fast.FAST_DELIVERY",
+    "postfix_fast.FAST_DELIVERY_MESSAGE",
 }
 
 
 def _stdlib_patterns() -> dict[str, re.Pattern[str]]:
     found = {}
-    for module in (extract, postfix):
+    for module in (extract, postfix, postfix_fast):
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):
                 found[f"{module.__name__.rsplit('.', 1)[-1]}.{name}"] = value

@@ -17,7 +17,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.parse.postfix import FAST_DELIVERY, FAST_DELIVERY_MESSAGE, fast_fields_refused
+from processor.parse.postfix_fast import (
+    FAST_DELIVERY,
+    FAST_DELIVERY_MESSAGE,
+    fast_fields_refused,
+)
 
 _PLAIN_MESSAGE = (
     r"(?!NOQUEUE:)([0-9A-Za-z]{5,32}): to=<([^<>]{0,512})>, (?:orig_to=<([^<>]{0,512})>, )?"

@@ -36,7 +36,7 @@ _LINE_PREFIX = (
 )
 #: Near misses that drive a pattern through its longest backtracking path.
 CRAFTED: dict[str, list[str]] = {
-    "processor.parse.postfix.FAST_DELIVERY": [
+    "processor.parse.postfix_fast.FAST_DELIVERY": [
         _LINE_PREFIX + "a)" * 200_000 + "b",  # the trailing (.*)\) must give up every ")"
         _LINE_PREFIX + "(" * 400_000,
         _LINE_PREFIX + "(250 2.0.0 " + "a)" * 200_000 + "b",  # leading codes, then no ")"

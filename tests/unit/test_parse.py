@@ -12,7 +12,8 @@ import pytest
 from processor.errors import InvalidJSONError
 from processor.model import DeliveryStatus
 from processor.parse import parse_payload
-from processor.parse.postfix import parse_delivery_line_fast, parse_postfix_message
+from processor.parse.postfix import parse_postfix_message
+from processor.parse.postfix_fast import parse_delivery_line_fast
 from processor.parse.syslog import resolve_year, split_syslog
 from processor.record import load_schema
 
