@@ -141,8 +141,8 @@ def event_from_message_match(
         not read again).
     :param daemon: ``daemon_of(line.program)``.
     :param identity: bytes identifying the line (for the deterministic event ID).
-    :returns: the event :func:`~processor.parse.postfix.parse_postfix_message` builds for the same line, or
-        ``None`` for a status or daemon this shape does not cover, or a match
+    :returns: the event :func:`~processor.parse.postfix.parse_postfix_message` builds
+        for the same line, or ``None`` for a status or daemon this shape does not cover, or a match
         :func:`fast_fields_refused` refuses.
     """
     (queue_id, to, orig_to, relay, delay, delays, dsn, status_word, text,
