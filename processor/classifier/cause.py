@@ -144,7 +144,12 @@ def text_or_code_reason(
     :param text: the diagnostic as the classifier reads it (recipient masked,
         ``processor.classifier.classification_text``), or ``None``.
     """
-    rules = policy.text_rules.all_matches(rule_text(text), evidence.failure_class) if text else []
+    # Postfix writes SOFTBOUNCE (soft_bounce = yes) only for what would have bounced: the
+    # wording is read as a permanent failure's; the verdict stays soft (the class decides it)
+    wording_class = (
+        PERMANENT if event.status is DeliveryStatus.SOFTBOUNCE else evidence.failure_class
+    )
+    rules = policy.text_rules.all_matches(rule_text(text), wording_class) if text else []
     expiry = "status.expired" if event.status is DeliveryStatus.EXPIRED else None
     retrying = event.status in _RETRYING
     # expiry wording anywhere says the MTA gave up, even when a cause's rule comes first in
