@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from processor import __version__
 from processor.stream.broker import BrokerError, EmbeddedBroker
@@ -137,6 +137,7 @@ def run_demo(
             )
             sent = produce_lines(kafka, INPUT, lines, progress=False)
             echo(f"Published {sent} sample Postfix log lines to '{INPUT}'")
+            disable_created_metrics()  # type: ignore[no-untyped-call]  # as `run` does
             registry = CollectorRegistry()
             health = HealthState()
             metrics = Metrics(
