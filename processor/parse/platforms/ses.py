@@ -21,7 +21,8 @@ Mapping (the platform's outcome first, as for an MTA's own status):
 - ``Send``, ``Open``, ``Click``, ``Rendering Failure``, ``Subscription`` and
   SNS ``SubscriptionConfirmation`` envelopes are not delivery outcomes (skipped).
 
-``platform_classification`` is ``bounceType/bounceSubType``,
+``platform_classification`` is ``bounceType/bounceSubType`` (only the parts SES gives;
+``Bounce`` when it gives neither),
 ``DeliveryDelay/<delayType>``, ``Complaint/<complaintFeedbackType>`` (or
 ``complaintSubType``; bare ``Complaint`` when SES gives neither),
 ``Delivery`` or ``Reject/<reason>``.
@@ -125,21 +126,26 @@ def _recipient_events(recipients: list[Any], base: PlatformEvent) -> list[Platfo
     return events
 
 
+def _label(default: str, *parts: str | None) -> str:
+    """The platform's own words joined by ``/`` (absent parts left out), else ``default``."""
+    return "/".join(part for part in parts if part) or default
+
+
 def _outcome(
     kind: str, body: dict[str, Any]
 ) -> tuple[DeliveryStatus, str | None, Reason | None, str]:
     """(status, classification, preset reason, recipients key) for one SES record kind."""
     if kind == "bounce":
-        bounce_type = text(body, "bounceType") or "Undetermined"
-        sub_type = text(body, "bounceSubType") or "Undetermined"
-        status = _BOUNCE_TYPES.get(bounce_type.lower(), DeliveryStatus.UNKNOWN)
-        preset = Reason.SUPPRESSED if _suppressed(sub_type) else None
+        bounce_type = text(body, "bounceType")
+        sub_type = text(body, "bounceSubType")
+        status = _BOUNCE_TYPES.get((bounce_type or "").lower(), DeliveryStatus.UNKNOWN)
+        preset = Reason.SUPPRESSED if sub_type and _suppressed(sub_type) else None
         if preset is not None:
             status = DeliveryStatus.FAILED
-        return status, f"{bounce_type}/{sub_type}", preset, "bouncedRecipients"
+        return status, _label("Bounce", bounce_type, sub_type), preset, "bouncedRecipients"
     if kind == "deliverydelay":
-        delay_type = text(body, "delayType") or "Undetermined"
-        return DeliveryStatus.DEFERRED, f"DeliveryDelay/{delay_type}", None, "delayedRecipients"
+        label = _label("DeliveryDelay", "DeliveryDelay", text(body, "delayType"))
+        return DeliveryStatus.DEFERRED, label, None, "delayedRecipients"
     if kind == "delivery":
         return DeliveryStatus.SENT, "Delivery", None, "recipients"
     if kind == "complaint":
