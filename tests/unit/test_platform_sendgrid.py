@@ -35,7 +35,7 @@ def test_batch() -> None:
         ),
         (
             "bob@example.com",
-            DeliveryStatus.UNKNOWN,
+            DeliveryStatus.DEFERRED,  # a SendGrid block is temporary by definition
             Verdict.SOFT,
             Reason.BLOCKED,
             "blocked/Reputation",

@@ -1,7 +1,7 @@
 """Sending-platform webhook events -> delivery events with the platform's own classification.
 
-Supported: Amazon SES (notifications, event publishing, SNS envelopes),
-SendGrid Event Webhook items, Mailgun webhooks and Events API items, Postmark
+Supported: Amazon SES (notifications, event publishing, SNS envelopes, EventBridge
+events), SendGrid Event Webhook items, Mailgun webhooks and Events API items and pages, Postmark
 webhooks, SparkPost webhook items. Each event becomes a
 :class:`~processor.model.DeliveryEvent` whose ``source_format`` and
 ``platform`` are the platform's name (``"ses"``, ``"sendgrid"``, ``"mailgun"``,
@@ -22,7 +22,7 @@ from processor.parse.platforms.common import PlatformResult
 from processor.parse.platforms.mailgun import is_mailgun, parse_mailgun
 from processor.parse.platforms.postmark import is_postmark, parse_postmark
 from processor.parse.platforms.sendgrid import is_sendgrid, parse_sendgrid
-from processor.parse.platforms.ses import is_ses, is_sns_envelope, parse_ses
+from processor.parse.platforms.ses import is_eventbridge, is_ses, is_sns_envelope, parse_ses
 from processor.parse.platforms.sparkpost import is_sparkpost, parse_sparkpost
 
 __all__ = ["PlatformResult", "detect_platform", "parse_platform"]
@@ -30,7 +30,7 @@ __all__ = ["PlatformResult", "detect_platform", "parse_platform"]
 Parser = Callable[[dict[str, Any]], PlatformResult]
 
 _DETECTORS: tuple[tuple[str, Callable[[dict[str, Any]], bool], Parser], ...] = (
-    ("ses", lambda d: is_sns_envelope(d) or is_ses(d), parse_ses),
+    ("ses", lambda d: is_sns_envelope(d) or is_ses(d) or is_eventbridge(d), parse_ses),
     ("sparkpost", is_sparkpost, parse_sparkpost),
     ("postmark", is_postmark, parse_postmark),
     ("sendgrid", is_sendgrid, parse_sendgrid),

@@ -2,7 +2,9 @@
 
 Sources:
 https://documentation.mailgun.com/docs/mailgun/user-manual/tracking-messages/tracking-failures ,
-https://help.mailgun.com/hc/en-us/articles/203661564 (event types).
+https://help.mailgun.com/hc/en-us/articles/203661564 (event types),
+https://documentation.mailgun.com/docs/mailgun/api-reference/openapi-final/tag/Events/
+(Events API page: ``items`` array and ``paging`` links).
 
 Mapping:
 
@@ -19,6 +21,9 @@ Mapping:
   (Mailgun's synthetic 605/606/607/498 are not), ``enhanced-code``,
   ``message``/``description`` -> diagnostic, ``mx-host`` -> remote MTA.
 
+An Events API page (``{"items": [...], "paging": {...}}``) is read item by item; an
+empty page counts as one skipped event.
+
 ``platform_classification``: ``<event>/<severity>/<reason>`` (present parts only).
 """
 
@@ -32,6 +37,7 @@ from processor.parse.platforms.common import (
     PlatformEvent,
     PlatformResult,
     as_dict,
+    as_list,
     enhanced,
     epoch_or_iso,
     headers_dict,
@@ -56,10 +62,27 @@ _OUTCOMES = ("failed", "bounced", "dropped", "delivered", "complained", "rejecte
 
 
 def is_mailgun(document: dict[str, Any]) -> bool:
-    """A Mailgun webhook body (``event-data``) or Events API item (``event`` + Mailgun keys)."""
-    if isinstance(document.get("event-data"), dict):
+    """A Mailgun webhook body (``event-data``), Events API page or Events API item."""
+    if isinstance(document.get("event-data"), dict) or _is_page(document):
         return True
     return isinstance(document.get("event"), str) and any(key in document for key in _BARE_MARKERS)
+
+
+def _is_page(document: dict[str, Any]) -> bool:
+    """An Events API page: ``items`` (array) and ``paging`` (object of links)."""
+    return isinstance(document.get("items"), list) and isinstance(document.get("paging"), dict)
+
+
+def _page(document: dict[str, Any]) -> PlatformResult:
+    """Events of every item of an Events API page (items that are not objects are skipped)."""
+    result = PlatformResult()
+    for item in as_list(document, "items"):
+        found = parse_mailgun(item) if isinstance(item, dict) else PlatformResult(skipped=1)
+        result.events.extend(found.events)
+        result.skipped += found.skipped
+    if not result.events and not result.skipped:
+        result.skipped = 1
+    return result
 
 
 def _status(event: str, severity: str, reason: str) -> tuple[DeliveryStatus, Reason | None]:
@@ -91,6 +114,8 @@ def parse_mailgun(document: dict[str, Any]) -> PlatformResult:
 
     :raises InvalidEventError: a delivery outcome without a ``recipient``.
     """
+    if _is_page(document):
+        return _page(document)
     data = as_dict(document, "event-data") or document
     event = str(data.get("event", "")).lower()
     if event not in _OUTCOMES:

@@ -8,8 +8,10 @@ The webhook posts a JSON array; each item is parsed on its own.
 Mapping:
 
 - ``bounce`` with ``type: bounce`` (or no type) -> ``failed``; with
-  ``type: blocked`` -> ``unknown`` (SendGrid calls a block temporary but does
-  not retry it; the reply code decides); ``reason`` is the diagnostic,
+  ``type: blocked`` -> ``deferred``: SendGrid defines a block as the receiver
+  refusing the message *temporarily* (bounce/block classifications page above),
+  so it is soft whatever code the remote gave, like an MTA's own deferral;
+  the reason still comes from the text. ``reason`` is the diagnostic,
   ``status`` the enhanced code.
 - ``deferred`` -> ``deferred`` (diagnostic: ``response``); ``delivered`` -> ``sent``.
 - ``dropped`` (SendGrid never attempted delivery) -> ``failed`` with a reason
@@ -17,7 +19,9 @@ Mapping:
   ``Spam Reporting Address`` -> ``suppressed``; ``Invalid`` -> ``address_invalid``;
   ``Spam Content`` -> ``content_rejected``; ``Recipient List over Package
   Quota`` -> ``rate_limited``; ``Invalid SMTPAPI header`` -> ``protocol_error``;
-  any other drop reason -> ``unknown`` status (nothing to classify on).
+  any other drop reason -> ``unknown`` status (nothing to classify on). A drop
+  reason is matched on its documented name at the start of the text, case-insensitively
+  (SendGrid writes ``Spam Content (if Spam Checker app is enabled)``).
 - ``spamreport`` -> reason ``complaint``.
 - ``processed``, ``open``, ``click``, ``unsubscribe``, ``group_unsubscribe``,
   ``group_resubscribe`` and account events are not delivery outcomes (skipped).
@@ -68,6 +72,20 @@ def is_sendgrid(document: dict[str, Any]) -> bool:
     )
 
 
+def _drop_reason(reason_text: str) -> Reason | None:
+    """Our reason for a documented ``dropped`` reason: exact name, or the name and a remark.
+
+    Source: https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event
+    (``dropped``: ``reason``).
+    """
+    lowered = reason_text.strip().lower()
+    found = _DROP_REASONS.get(lowered)
+    if found is None:
+        head = lowered.partition("(")[0].strip()
+        found = _DROP_REASONS.get(head)
+    return found
+
+
 def _outcome(
     event: str, document: dict[str, Any]
 ) -> tuple[DeliveryStatus, str, Reason | None, str | None]:
@@ -75,12 +93,12 @@ def _outcome(
     classification = text(document, "bounce_classification")
     if event == "bounce":
         kind = (text(document, "type") or "bounce").lower()
-        status = DeliveryStatus.UNKNOWN if kind == "blocked" else DeliveryStatus.FAILED
+        status = DeliveryStatus.DEFERRED if kind == "blocked" else DeliveryStatus.FAILED
         label = f"{kind}/{classification}" if classification else kind
         return status, label, None, text(document, "reason") or text(document, "response")
     if event == "dropped":
         reason_text = text(document, "reason") or ""
-        preset = _DROP_REASONS.get(reason_text.strip().lower())
+        preset = _drop_reason(reason_text)
         status = DeliveryStatus.FAILED if preset is not None else DeliveryStatus.UNKNOWN
         return status, f"dropped/{reason_text}", preset, reason_text or None
     if event == "deferred":

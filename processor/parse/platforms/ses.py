@@ -2,7 +2,10 @@
 
 Sources: https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html ,
 https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html ,
-https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html (envelope).
+https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html (envelope),
+https://docs.aws.amazon.com/ses/latest/dg/monitoring-eventbridge.html (SES v2 events on
+Amazon EventBridge: the event-publishing record is the ``detail`` of an event whose
+``source`` is ``aws.ses``).
 
 Mapping (the platform's outcome first, as for an MTA's own status):
 
@@ -18,8 +21,10 @@ Mapping (the platform's outcome first, as for an MTA's own status):
 - ``Send``, ``Open``, ``Click``, ``Rendering Failure``, ``Subscription`` and
   SNS ``SubscriptionConfirmation`` envelopes are not delivery outcomes (skipped).
 
-``platform_classification`` is ``bounceType/bounceSubType``,
-``DeliveryDelay/<delayType>``, ``Complaint/<complaintFeedbackType>``,
+``platform_classification`` is ``bounceType/bounceSubType`` (only the parts SES gives;
+``Bounce`` when it gives neither),
+``DeliveryDelay/<delayType>``, ``Complaint/<complaintFeedbackType>`` (or
+``complaintSubType``; bare ``Complaint`` when SES gives neither),
 ``Delivery`` or ``Reject/<reason>``.
 """
 
@@ -45,7 +50,7 @@ from processor.parse.platforms.common import (
     text,
 )
 
-__all__ = ["is_ses", "is_sns_envelope", "parse_ses"]
+__all__ = ["is_eventbridge", "is_ses", "is_sns_envelope", "parse_ses"]
 
 PLATFORM = "ses"
 _NOT_DELIVERY = frozenset({"send", "open", "click", "rendering failure", "subscription"})
@@ -67,6 +72,20 @@ def is_ses(document: dict[str, Any]) -> bool:
     """An SES notification (``notificationType``) or event record (``eventType``) with ``mail``."""
     kind = document.get("notificationType", document.get("eventType"))
     return isinstance(kind, str) and isinstance(document.get("mail"), dict)
+
+
+def is_eventbridge(document: dict[str, Any]) -> bool:
+    """An Amazon EventBridge event from SES (``source: aws.ses``) whose ``detail`` is an SES record.
+
+    Source: https://docs.aws.amazon.com/ses/latest/dg/monitoring-eventbridge.html (fields
+    ``source``, ``detail-type``, ``detail``).
+    """
+    detail = document.get("detail")
+    return (
+        document.get("source") == "aws.ses"
+        and isinstance(detail, dict)
+        and isinstance(detail.get("eventType"), str)
+    )
 
 
 def _suppressed(sub_type: str) -> bool:
@@ -107,28 +126,33 @@ def _recipient_events(recipients: list[Any], base: PlatformEvent) -> list[Platfo
     return events
 
 
+def _label(default: str, *parts: str | None) -> str:
+    """The platform's own words joined by ``/`` (absent parts left out), else ``default``."""
+    return "/".join(part for part in parts if part) or default
+
+
 def _outcome(
     kind: str, body: dict[str, Any]
 ) -> tuple[DeliveryStatus, str | None, Reason | None, str]:
     """(status, classification, preset reason, recipients key) for one SES record kind."""
     if kind == "bounce":
-        bounce_type = text(body, "bounceType") or "Undetermined"
-        sub_type = text(body, "bounceSubType") or "Undetermined"
-        status = _BOUNCE_TYPES.get(bounce_type.lower(), DeliveryStatus.UNKNOWN)
-        preset = Reason.SUPPRESSED if _suppressed(sub_type) else None
+        bounce_type = text(body, "bounceType")
+        sub_type = text(body, "bounceSubType")
+        status = _BOUNCE_TYPES.get((bounce_type or "").lower(), DeliveryStatus.UNKNOWN)
+        preset = Reason.SUPPRESSED if sub_type and _suppressed(sub_type) else None
         if preset is not None:
             status = DeliveryStatus.FAILED
-        return status, f"{bounce_type}/{sub_type}", preset, "bouncedRecipients"
+        return status, _label("Bounce", bounce_type, sub_type), preset, "bouncedRecipients"
     if kind == "deliverydelay":
-        delay_type = text(body, "delayType") or "Undetermined"
-        return DeliveryStatus.DEFERRED, f"DeliveryDelay/{delay_type}", None, "delayedRecipients"
+        label = _label("DeliveryDelay", "DeliveryDelay", text(body, "delayType"))
+        return DeliveryStatus.DEFERRED, label, None, "delayedRecipients"
     if kind == "delivery":
         return DeliveryStatus.SENT, "Delivery", None, "recipients"
     if kind == "complaint":
-        feedback = text(body, "complaintFeedbackType") or text(body, "complaintSubType") or "abuse"
+        feedback = text(body, "complaintFeedbackType") or text(body, "complaintSubType")
         return (
             DeliveryStatus.UNKNOWN,
-            f"Complaint/{feedback}",
+            f"Complaint/{feedback}" if feedback else "Complaint",
             Reason.COMPLAINT,
             "complainedRecipients",
         )
@@ -152,6 +176,8 @@ def parse_ses(document: dict[str, Any]) -> PlatformResult:
     :raises InvalidJSONError: an SNS ``Message`` that should hold JSON does not parse.
     :raises InvalidEventError: a delivery outcome that names no recipient.
     """
+    if is_eventbridge(document):
+        document = as_dict(document, "detail")
     if is_sns_envelope(document):
         if document.get("Type") != "Notification":
             return PlatformResult(skipped=1)  # SubscriptionConfirmation, UnsubscribeConfirmation
@@ -163,6 +189,8 @@ def parse_ses(document: dict[str, Any]) -> PlatformResult:
         if not isinstance(inner, dict) or not is_ses(inner):
             return PlatformResult(skipped=1)
         document = inner
+    if not is_ses(document):  # an EventBridge detail without ``mail``: nothing to read
+        return PlatformResult(skipped=1)
     kind = str(document.get("notificationType", document.get("eventType", ""))).lower()
     if kind in _NOT_DELIVERY or kind not in (
         "bounce",

@@ -8,8 +8,9 @@ https://support.sparkpost.com/docs/deliverability/bounce-classification-codes (b
 - 10 Invalid Recipient, 30 Generic Bounce: No RCPT, 90 Unsubscribe (category Hard) -> ``failed``;
 - 25 Admin Failure, 26 Smart Send Suppression (SparkPost did not deliver by its
   own policy or suppression) -> ``failed``, reason ``suppressed``;
-- 20-24, 40, 70, 100 (category Soft) -> ``deferred``;
-- 60 Auto-Reply -> reason ``auto_reply``;
+- 20-24, 40, 70 (category Soft) -> ``deferred``;
+- 60 Auto-Reply and 100 Challenge-Response (automatic replies, not failures of the
+  address) -> reason ``auto_reply``;
 - 1 Undetermined, 50-54 Block, 80 Subscribe and unknown classes -> ``unknown``
   status: the reply code (``error_code``/``raw_reason``) decides.
 
@@ -42,7 +43,8 @@ __all__ = ["is_sparkpost", "parse_sparkpost"]
 PLATFORM = "sparkpost"
 _HARD = frozenset({"10", "30", "90"})
 _ADMIN = frozenset({"25", "26"})
-_SOFT = frozenset({"20", "21", "22", "23", "24", "40", "70", "100"})
+_SOFT = frozenset({"20", "21", "22", "23", "24", "40", "70"})
+_AUTO_REPLIES = frozenset({"60", "100"})
 _BOUNCES = ("bounce", "out_of_band", "policy_rejection")
 
 
@@ -72,7 +74,7 @@ def _status(event: str, bounce_class: str | None) -> tuple[DeliveryStatus, Reaso
         return DeliveryStatus.FAILED, Reason.SUPPRESSED
     if bounce_class in _SOFT:
         return DeliveryStatus.DEFERRED, None
-    if bounce_class == "60":
+    if bounce_class in _AUTO_REPLIES:
         return DeliveryStatus.UNKNOWN, Reason.AUTO_REPLY
     return DeliveryStatus.UNKNOWN, None
 
