@@ -77,15 +77,28 @@ class Summary:
 
 
 def _payloads(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """One payload per line; a whole email (a bounce ``.eml``) is one payload."""
+    """One payload per line; a whole email (a bounce ``.eml``) or a JSON document written
+    over several lines (a platform's pretty-printed notification) is one payload."""
     head = stream.read(_SNIFF_BYTES)
-    if looks_like_email(head):
+    if looks_like_email(head) or _spread_json(head):
         yield 1, head + stream.read(MAX_EMAIL_BYTES)
         return
     lines = chain(BytesIO(head + (stream.readline() if head[-1:] != b"\n" else b"")), stream)
     for number, line in enumerate(lines, 1):
         if line.strip():
             yield number, line
+
+
+def _spread_json(head: bytes) -> bool:
+    """Whether ``head`` starts a JSON document whose first line is not a whole one (JSON
+    Lines have a whole document on every line)."""
+    if head.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        orjson.loads(head.lstrip().split(b"\n", 1)[0])
+    except orjson.JSONDecodeError:
+        return True
+    return False
 
 
 def _classify_stream(

@@ -170,3 +170,32 @@ def test_explain_command() -> None:
     assert "Multiple authentication checks failed" in result.output
     assert "Permanent Negative Completion" in result.output
     assert "not in the IANA registry" in result.output
+
+
+def test_classify_command_reads_a_pretty_printed_json_document_whole(tmp_path: Path) -> None:
+    # A platform notification saved as written (over several lines) is one payload; JSON
+    # Lines (a whole document per line) stay one payload per line.
+    notice = tmp_path / "ses.json"
+    notice.write_bytes(
+        b'{\n  "notificationType": "Bounce",\n  "mail": {"messageId": "m-1", '
+        b'"source": "news@example.org", "destination": ["ana@example.com"]},\n'
+        b'  "bounce": {"bounceType": "Permanent", "bounceSubType": "General",\n'
+        b'    "bouncedRecipients": [{"emailAddress": "ana@example.com", "action": "failed",\n'
+        b'      "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],\n'
+        b'    "timestamp": "2026-11-29T10:00:00.000Z"}\n}\n'
+    )
+    lines = tmp_path / "events.jsonl"
+    lines.write_bytes(
+        b'{"recipient": "bea@example.com", "status": "bounced", "enhanced_status": "5.1.1"}\n'
+        b'{"recipient": "cem@example.com", "status": "sent"}\n'
+    )
+    for path, expected in (
+        (notice, ["ana@example.com"]),
+        (lines, ["bea@example.com", "cem@example.com"]),
+    ):
+        result = CliRunner().invoke(main, ["classify", str(path)])
+        assert result.exit_code == 0, result.output
+        records = [
+            orjson.loads(line) for line in result.stdout.splitlines() if line.startswith("{")
+        ]
+        assert [r["recipient"] for r in records] == expected
