@@ -2,7 +2,7 @@
 
 ``bounce-processor classify [FILE ...]`` reads raw delivery events (stdin when
 no file is given), one payload per line (a file that is one whole email, such
-as a bounce ``.eml``, is one payload), and writes one enriched JSON record
+as a bounce ``.eml``, or one JSON document over several lines, is one payload), and writes one enriched JSON record
 per line to stdout. Lines that cannot be processed are reported on stderr
 (control characters escaped) and make the exit status 1. ``--summary`` adds
 a table of verdicts, reasons and codes on stderr.
@@ -178,7 +178,8 @@ def classify_command(
     Each input line is one payload: a Postfix, Exim (main log) or Sendmail log
     line, a log shipper's JSON record, a sending platform's webhook event, or a
     generic JSON delivery event. A FILE that is one email (a bounce, feedback report or automatic
-    reply, e.g. an .eml file) is classified as a whole. Exit status 1 when a
+    reply, e.g. an .eml file), or one JSON document written over several lines (a platform's
+    notification as saved), is classified as a whole. Exit status 1 when a
     line could not be processed (reported on stderr).
     """
     try:
