@@ -3,9 +3,9 @@
 ``bounce-processor classify [FILE ...]`` reads raw delivery events (stdin when
 no file is given), one payload per line (a file that is one whole email, such
 as a bounce ``.eml``, or one JSON document over several lines, is one payload),
-and writes one enriched JSON record per line to stdout. Lines that cannot be processed are reported on stderr
-(control characters escaped) and make the exit status 1. ``--summary`` adds
-a table of verdicts, reasons and codes on stderr.
+and writes one enriched JSON record per line to stdout. Lines that cannot be
+processed are reported on stderr (control characters escaped) and make the exit
+status 1. ``--summary`` adds a table of verdicts, reasons and codes on stderr.
 """
 
 from __future__ import annotations
