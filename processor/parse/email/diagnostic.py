@@ -184,9 +184,9 @@ def _squeeze(text: str) -> str:
 _TRANSCRIPT_SUMMARY = re.compile(
     r"[245][0-9][0-9][ \-](?:[245]\.[0-9]{1,3}\.[0-9]{1,3} {1,5})?<[^<>\s]{1,320}>\.\.\."
 )
-_MAILER_OUTPUT = re.compile(
-    r"(?:^|\n)[ \t]{0,10}([A-Za-z0-9_.\-/]{1,64}: {1,3}\S[^\n]{0,500})\n[ \t]{0,10}\Z"
-)
+#: One line of a local mailer's output: its program name, a colon, its words.
+MAILER_OUTPUT_LINE = r"[ \t]{0,10}[A-Za-z0-9_./\-]{1,64}: {1,3}\S"
+_MAILER_OUTPUT = re.compile(r"(?:^|\n)(" + MAILER_OUTPUT_LINE + r"[^\n]{0,500})\n[ \t]{0,10}\Z")
 
 
 def _mailer_output(block: str, reply: str | None) -> str | None:
@@ -199,7 +199,8 @@ def _mailer_output(block: str, reply: str | None) -> str | None:
     """
     if reply is None or not _TRANSCRIPT_SUMMARY.match(reply):
         return None
-    found = _MAILER_OUTPUT.search(block[max(block.find(reply) - 600, 0) : block.find(reply)])
+    start = block.find(reply)
+    found = _MAILER_OUTPUT.search(block[max(start - 600, 0) : start])
     return found.group(1).strip() if found else None
 
 

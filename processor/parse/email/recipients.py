@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 
 from processor.parse.email.blocks import MAX_BLOCK_CHARS, Mention, recipient_block
+from processor.parse.email.diagnostic import MAILER_OUTPUT_LINE
 
 __all__ = [
     "TextRecipient",
@@ -118,7 +119,7 @@ _ENHANCED = re.compile(r"(?<![\w.])[245]\.[0-9]{1,3}\.[0-9]{1,3}(?![\w.])")
 _TRANSCRIPT_EXCHANGE = re.compile(r"^[ \t]{0,10}(?:>>>|<<<)")
 # A local mailer's own output in a Sendmail transcript ("mail.local: unknown user: bob",
 # "procmail: Quota exceeded while writing ..."): the program's name, a colon, its words.
-_MAILER_OUTPUT = re.compile(r"^[ \t]{0,10}[A-Za-z0-9_./\-]{1,64}: {1,3}\S")
+_MAILER_OUTPUT = re.compile("^" + MAILER_OUTPUT_LINE)
 _MAX_EXCHANGE_LINES = 6
 _RCPT_COMMAND = re.compile(r"RCPT[ \t]{1,3}TO:[ \t]{0,3}<?" + _ADDR, re.IGNORECASE)
 _BRACKETED = re.compile(r"<" + _ADDR + ">")
